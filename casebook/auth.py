@@ -1,0 +1,55 @@
+"""Model-level permissions from a member's roles.
+
+Roles say what kinds of action a member may take; whether they may take it on a given case is
+an object permission of their agency (``cases.selectors``). An action needs both. The
+permissions are computed from the ``Member`` row, so changing a role takes effect on the next
+request and there is no second copy of the roles to keep in step.
+"""
+
+from typing import Any
+
+from django.contrib.auth.backends import BaseBackend
+
+VIEW_CASE = "cases.view_case"
+ADD_CASE = "cases.add_case"
+CHANGE_CASE = "cases.change_case"
+CONTRIBUTE_CASE = "cases.contribute_case"
+MANAGE_CASE = "cases.manage_case"
+VIEW_PROTECTED = "cases.view_protected"
+MANAGE_MEMBERS = "casebook.manage_members"
+
+ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
+    "investigator": frozenset(
+        {VIEW_CASE, ADD_CASE, CHANGE_CASE, CONTRIBUTE_CASE, VIEW_PROTECTED}
+    ),
+    "prosecutor": frozenset({VIEW_CASE, CHANGE_CASE, CONTRIBUTE_CASE, VIEW_PROTECTED}),
+    "analyst": frozenset({VIEW_CASE}),
+    "supervisor": frozenset({VIEW_CASE, MANAGE_CASE, MANAGE_MEMBERS}),
+}
+
+
+def role_permissions(user: Any) -> frozenset[str]:
+    """The model-level permissions a user's roles give; none without an active membership."""
+    if not getattr(user, "is_active", False) or getattr(user, "is_anonymous", True):
+        return frozenset()
+    cached = getattr(user, "_casebook_role_perms", None)
+    if cached is not None:
+        return cached
+    member = getattr(user, "member", None)
+    perms: frozenset[str] = frozenset()
+    if member is not None:
+        perms = frozenset().union(*(ROLE_PERMISSIONS[role] for role in member.roles))
+    user._casebook_role_perms = perms
+    return perms
+
+
+class RolePermissionBackend(BaseBackend):
+    """Grants model-level permissions by role. Never grants anything on an object."""
+
+    def get_all_permissions(self, user_obj: Any, obj: Any = None) -> set[str]:
+        if obj is not None:
+            return set()
+        return set(role_permissions(user_obj))
+
+    def has_perm(self, user_obj: Any, perm: str, obj: Any = None) -> bool:
+        return obj is None and perm in role_permissions(user_obj)

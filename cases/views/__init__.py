@@ -1,0 +1,36 @@
+"""Case pages. Each view: decorators, fetch through a selector, validate, call one service."""
+
+from cases.views.case import case_create, case_detail, case_edit, case_list
+from cases.views.entities import entity_add, entity_detail, entity_edit, entity_remove
+from cases.views.history import case_history, case_timeline
+from cases.views.records import (
+    evidence_add,
+    evidence_detail,
+    evidence_download,
+    movement_add,
+    movement_remove,
+    note_add,
+    relationship_add,
+    relationship_remove,
+)
+
+__all__ = [
+    "case_create",
+    "case_detail",
+    "case_edit",
+    "case_history",
+    "case_list",
+    "case_timeline",
+    "entity_add",
+    "entity_detail",
+    "entity_edit",
+    "entity_remove",
+    "evidence_add",
+    "evidence_detail",
+    "evidence_download",
+    "movement_add",
+    "movement_remove",
+    "note_add",
+    "relationship_add",
+    "relationship_remove",
+]

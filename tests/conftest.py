@@ -1,0 +1,66 @@
+"""Shared personas: an owner agency in Panama and an outsider agency in Costa Rica.
+
+- ``investigator``: Panama border police, investigator (owns ``case``)
+- ``supervisor`` / ``analyst``: the same agency, other roles
+- ``outsider``: Costa Rica's judicial police, investigator; may see nothing of Panama's cases
+"""
+
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from casebook.models import Agency, Country
+from cases.models import Case
+from tests.factories import AgencyFactory, make_case, make_member
+
+
+@pytest.fixture
+def pa_police(db: Any) -> Agency:
+    return AgencyFactory(
+        country=Country.objects.get(code="PA"),
+        name="Servicio Nacional de Fronteras",
+        acronym="SENAFRONT",
+        kind=Agency.Kind.BORDER,
+    )
+
+
+@pytest.fixture
+def cr_police(db: Any) -> Agency:
+    return AgencyFactory(
+        country=Country.objects.get(code="CR"),
+        name="Organismo de Investigación Judicial",
+        acronym="OIJ",
+        kind=Agency.Kind.POLICE,
+    )
+
+
+@pytest.fixture
+def investigator(pa_police: Agency) -> Any:
+    return make_member(pa_police, "investigator", username="inv.pa")
+
+
+@pytest.fixture
+def supervisor(pa_police: Agency) -> Any:
+    return make_member(pa_police, "supervisor", username="sup.pa")
+
+
+@pytest.fixture
+def analyst(pa_police: Agency) -> Any:
+    return make_member(pa_police, "analyst", username="ana.pa")
+
+
+@pytest.fixture
+def outsider(cr_police: Agency) -> Any:
+    return make_member(cr_police, "investigator", "supervisor", username="inv.cr")
+
+
+@pytest.fixture
+def case(investigator: Any) -> Case:
+    return make_case(investigator)
+
+
+def client_for(user: Any) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
