@@ -4,9 +4,11 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
+# Two workers: the machines this runs on have two cores.
+PYTEST_ARGS ?= -n 2
 PORT ?= 8000
 
-.PHONY: run test lint format migrate seed bench clean
+.PHONY: run test lint format bench clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Casebook needs Python 3.11 or newer")'

@@ -8,7 +8,7 @@ request and there is no second copy of the roles to keep in step.
 
 from typing import Any
 
-from django.contrib.auth.backends import BaseBackend
+from django.contrib.auth.backends import BaseBackend, ModelBackend
 
 VIEW_CASE = "cases.view_case"
 ADD_CASE = "cases.add_case"
@@ -19,9 +19,7 @@ VIEW_PROTECTED = "cases.view_protected"
 MANAGE_MEMBERS = "casebook.manage_members"
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
-    "investigator": frozenset(
-        {VIEW_CASE, ADD_CASE, CHANGE_CASE, CONTRIBUTE_CASE, VIEW_PROTECTED}
-    ),
+    "investigator": frozenset({VIEW_CASE, ADD_CASE, CHANGE_CASE, CONTRIBUTE_CASE, VIEW_PROTECTED}),
     "prosecutor": frozenset({VIEW_CASE, CHANGE_CASE, CONTRIBUTE_CASE, VIEW_PROTECTED}),
     "analyst": frozenset({VIEW_CASE}),
     "supervisor": frozenset({VIEW_CASE, MANAGE_CASE, MANAGE_MEMBERS}),
@@ -43,6 +41,12 @@ def role_permissions(user: Any) -> frozenset[str]:
     return perms
 
 
+def may(user: Any, perm: str) -> bool:
+    """Whether the user's roles allow ``perm``. Unlike ``user.has_perm``, a superuser gets
+    nothing here: model-level checks on case work go through this function."""
+    return perm in role_permissions(user)
+
+
 class RolePermissionBackend(BaseBackend):
     """Grants model-level permissions by role. Never grants anything on an object."""
 
@@ -53,3 +57,19 @@ class RolePermissionBackend(BaseBackend):
 
     def has_perm(self, user_obj: Any, perm: str, obj: Any = None) -> bool:
         return obj is None and perm in role_permissions(user_obj)
+
+
+class PasswordBackend(ModelBackend):
+    """Django's password authentication, without its database permissions.
+
+    Casebook assigns no permissions to users or groups in the database (roles give them,
+    above), so the two permission queries ModelBackend runs per request would only ever
+    return nothing. Superusers still pass every model-level check in the admin: Django
+    answers those before asking any backend.
+    """
+
+    def get_user_permissions(self, user_obj: Any, obj: Any = None) -> set[str]:
+        return set()
+
+    def get_group_permissions(self, user_obj: Any, obj: Any = None) -> set[str]:
+        return set()

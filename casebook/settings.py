@@ -118,7 +118,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTHENTICATION_BACKENDS = [
-    "django.contrib.auth.backends.ModelBackend",
+    "casebook.auth.PasswordBackend",
     "casebook.auth.RolePermissionBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
@@ -149,10 +149,12 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
+# WhiteNoise serves from here after collectstatic, and from the finders in development.
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 # Bootstrap ships inside the bootstrap-wrapper wheel; Casebook serves it itself because many
 # of its networks have no internet access.
 _bootstrap = importlib.util.find_spec("bootstrap")
-STATICFILES_DIRS = [BASE_DIR / "casebook" / "static"]
+STATICFILES_DIRS: list[Path | tuple[str, str]] = [BASE_DIR / "casebook" / "static"]
 if _bootstrap and _bootstrap.submodule_search_locations:
     STATICFILES_DIRS.append(("bootstrap", list(_bootstrap.submodule_search_locations)[0]))
 STORAGES = {

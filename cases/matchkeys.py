@@ -33,9 +33,6 @@ DOCUMENT_TYPES = ("passport", "national_id", "residence_permit", "driving_licenc
 ACCOUNT_TYPES = ("iban", "bank_account", "card", "crypto_wallet")
 _HANDLE_PLATFORMS = ("whatsapp", "telegram", "facebook", "instagram", "tiktok", "x", "other")
 ONLINE_PLATFORMS = ("email", *_HANDLE_PLATFORMS)
-ENTITY_KINDS = (
-    "person", "organisation", "phone", "vehicle", "account", "document", "online", "location",
-)  # fmt: skip
 MAX_KEY_LENGTH = 255  # the indexed column
 
 # Only numbers of a person's national identity document. Deliberately left out although stdnum
@@ -78,10 +75,6 @@ class MatchKey:
     kind: str  # one of KEY_KINDS
     value: str
 
-    def __post_init__(self) -> None:
-        if self.kind not in KEY_KINDS:
-            raise ValueError(f"Unknown match key kind {self.kind!r}")
-
     @property
     def key(self) -> str:
         """What is stored in the indexed column; at most MAX_KEY_LENGTH characters."""
@@ -89,7 +82,11 @@ class MatchKey:
 
 
 class IdentifierError(ValueError):
-    """A value an officer typed cannot be normalised; show ``message`` on form field ``field``."""
+    """A value an officer typed cannot be normalised; show ``message`` on form field ``field``.
+
+    ``field`` is an Entity field: "identifier", "identifier_country", "subtype" (a type, account
+    type or platform outside DOCUMENT_TYPES, ACCOUNT_TYPES, ONLINE_PLATFORMS), "name", "aliases".
+    """
 
     def __init__(self, field: str, message: "_StrOrPromise") -> None:
         super().__init__(field, message)
@@ -125,13 +122,19 @@ def phone_key(raw: str, *, default_region: str) -> str:
         number = phonenumbers.parse(raw, region)
     except phonenumbers.NumberParseException:
         number = None
+    # Mexican mobiles were written "+52 1 ..." until 2019, and old records still carry the 1.
+    if number is not None and number.country_code == 52 and len(str(number.national_number)) == 11:
+        number.national_number = int(str(number.national_number).removeprefix("1"))
     if number is not None and phonenumbers.is_valid_number(number):
         return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
     # Name the country the number was read for, which is not the default one after a "+".
-    code = phonenumbers.region_code_for_country_code(number.country_code) if number else region
+    code = region
+    if number is not None and number.country_code:
+        code = phonenumbers.region_code_for_country_code(number.country_code)
     if not code:
-        message = _("Write the number with its country code, e.g. +507 6123 4567.")
-        raise IdentifierError("identifier", message)
+        raise IdentifierError(
+            "identifier", _("Write the number with its country code, e.g. +507 6123 4567.")
+        )
     country = _COUNTRY_NAMES.get(code, code)
     message = _("This is not a valid phone number for %(country)s.") % {"country": country}
     raise IdentifierError("identifier", message)
@@ -146,7 +149,7 @@ def document_key(number: str, *, country: str, document_type: str) -> str:
     it does not validate.
     """
     if document_type not in DOCUMENT_TYPES:
-        raise ValueError(f"Unknown document type {document_type!r}")
+        raise IdentifierError("subtype", _("Choose the type of document."))
     code = _country(country)
     validator = NATIONAL_ID_VALIDATORS.get(code)
     if validator is not None:
@@ -183,7 +186,7 @@ def account_key(raw: str, *, account_type: str, country: str = "") -> str:
             raise IdentifierError("identifier", message)
         return f"CARD:{digits}"
     if account_type != "crypto_wallet":
-        raise ValueError(f"Unknown account type {account_type!r}")
+        raise IdentifierError("subtype", _("Choose the type of account."))
     wallet = raw.strip()
     if re.search(r"\s", wallet) or not 20 <= len(wallet) <= 128:
         message = _("A wallet address is a single word of 20 to 128 characters, without spaces.")
@@ -214,7 +217,7 @@ def email_key(raw: str) -> str:
 def handle_key(raw: str, *, platform: str) -> str:
     """``"<platform>:<handle>"``; "@Juan_P" and "juan_p" match."""
     if platform not in _HANDLE_PLATFORMS:
-        raise ValueError(f"Unknown platform {platform!r}")
+        raise IdentifierError("subtype", _("Choose the platform."))
     handle = " ".join(raw.strip().lstrip("@").lower().split())
     if not handle:
         raise IdentifierError("identifier", _("Enter the user name or handle."))
@@ -249,8 +252,9 @@ def keys_for_entity(
 ) -> list[MatchKey]:
     """All match keys of one entity, deduplicated, in a stable order.
 
-    ``kind`` is one of ENTITY_KINDS (ValueError otherwise). Raises IdentifierError, with the
-    form field to attach it to, when a value cannot be normalised or a required one is blank.
+    ``kind`` is an ``Entity.Kind`` value (plain ValueError otherwise: a programming error). Raises
+    IdentifierError, naming the field to show it on, when a value cannot be normalised or a
+    required one is blank.
     """
     found: list[tuple[str, MatchKey]] = []  # (form field, key) for the length check
     country = identifier_country

@@ -19,13 +19,16 @@ from django.http import Http404
 from django.utils.translation import gettext as _
 
 from casebook.auth import role_permissions
+from casebook.models import Country
 from cases.models import (
     Case,
     CaseGroupObjectPermission,
     CustodyEntry,
     Entity,
     Evidence,
+    MatchKey,
     Movement,
+    MovementFacilitator,
     Note,
     Relationship,
 )
@@ -169,6 +172,11 @@ def get_case_for_user(user: Any, case_uuid: UUID | str, *, action: str = "view")
     return case
 
 
+def case_country_list(case: Case) -> QuerySet[Country]:
+    """The countries involved in a case (from ``get_case_for_user``), by name."""
+    return case.countries.order_by("name")
+
+
 def dashboard_counts(user: Any) -> dict[str, int]:
     """Visible cases by status, in one query."""
     rows = (
@@ -181,6 +189,24 @@ def dashboard_counts(user: Any) -> dict[str, int]:
     counts = dict.fromkeys(Case.Status.values, 0)
     counts.update(dict(rows))
     return counts
+
+
+OPEN_STATUSES = (Case.Status.OPEN, Case.Status.INVESTIGATION, Case.Status.PROSECUTION)
+
+
+def agency_open_cases(user: Any, limit: int = 10) -> list[Case]:
+    """The latest-changed open cases (open, investigation, prosecution) owned by the user's
+    own agency that the user may see, in one query; none for users without an agency."""
+    member = getattr(user, "member", None) if getattr(user, "is_authenticated", False) else None
+    if member is None:
+        return []
+    return list(
+        Case.objects.filter(
+            visible_to(user), owner_agency_id=member.agency_id, status__in=OPEN_STATUSES
+        )
+        .select_related("owner_agency", "owner_agency__country")
+        .order_by("-updated_at", "-id")[:limit]
+    )
 
 
 # --- what lives under a case ------------------------------------------------------------
@@ -212,9 +238,7 @@ def get_relationship_for_user(
     user: Any, case_uuid: UUID | str, relationship_uuid: UUID | str, *, action: str = "view"
 ) -> Relationship:
     case = get_case_for_user(user, case_uuid, action=action)
-    relationship = (
-        relationship_list(case).filter(uuid=relationship_uuid).first()
-    )
+    relationship = relationship_list(case).filter(uuid=relationship_uuid).first()
     if relationship is None:
         raise Http404(_("No such relationship."))
     relationship.case = case
@@ -261,3 +285,29 @@ def get_evidence_for_user(
 
 def custody_list(evidence: Evidence) -> QuerySet[CustodyEntry]:
     return CustodyEntry.objects.filter(evidence=evidence).select_related("actor")
+
+
+# --- what an entity is linked to -----------------------------------------------------------
+# Each takes an entity returned by ``get_entity_for_user`` (so the permission check has
+# happened and ``entity.case`` is loaded) and reads within that entity's case only.
+
+
+def entity_holdings(entity: Entity) -> QuerySet[Entity]:
+    """What the entity holds: phones, accounts, documents... whose holder it is."""
+    return entity_list(entity.case).filter(holder=entity)
+
+
+def entity_relationships(entity: Entity) -> QuerySet[Relationship]:
+    """Relationships from or to the entity."""
+    return relationship_list(entity.case).filter(Q(source=entity) | Q(target=entity))
+
+
+def entity_movements(entity: Entity) -> QuerySet[Movement]:
+    """Movements that start or end at the entity, or that it facilitated."""
+    facilitated = Exists(MovementFacilitator.objects.filter(movement=OuterRef("pk"), entity=entity))
+    return movement_list(entity.case).filter(Q(origin=entity) | Q(destination=entity) | facilitated)
+
+
+def match_key_list(entity: Entity) -> QuerySet[MatchKey]:
+    """The entity's own match keys; never another case's (hit/no-hit is a separate read)."""
+    return MatchKey.objects.filter(entity=entity).order_by("key")

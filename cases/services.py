@@ -19,6 +19,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import Q
+from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -234,7 +235,9 @@ def _check_entity(entity: Entity) -> list[matchkeys.MatchKey]:
             raise ValidationError({"holder": _("Only a person or an organisation holds this.")})
         if entity.pk is not None and holder.pk == entity.pk:
             raise ValidationError({"holder": _("An entity cannot hold itself.")})
-    entity.full_clean(exclude=["case", "created_by", "holder"])
+    # Field validators give the coordinate errors by field; the database constraints stay
+    # as the last line of defence.
+    entity.full_clean(exclude=["case", "created_by", "holder"], validate_constraints=False)
     return entity_match_keys(entity)
 
 
@@ -409,9 +412,7 @@ def movement_remove(*, actor: Any, movement: Movement) -> None:
 
 
 @transaction.atomic
-def note_add(
-    *, actor: Any, case: Case, body: str, noted_on: datetime.date | None = None
-) -> Note:
+def note_add(*, actor: Any, case: Case, body: str, noted_on: datetime.date | None = None) -> Note:
     body = body.strip()
     if not body:
         raise ValidationError({"body": _("A note cannot be empty.")})
@@ -446,8 +447,8 @@ def check_upload(upload: UploadedFile | None) -> None:
     if upload.size > limit:
         raise ValidationError(
             {
-                "file": _("The file is larger than the limit of %(limit)s MB.")
-                % {"limit": f"{limit / (1024 * 1024):g}"}
+                "file": _("The file is larger than the limit of %(limit)s.")
+                % {"limit": filesizeformat(limit)}
             }
         )
 

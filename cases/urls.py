@@ -14,9 +14,7 @@ urlpatterns = [
     path("<uuid:case>/entities/new/<slug:kind>/", views.entity_add, name="entity_add"),
     path("<uuid:case>/entities/<uuid:entity>/", views.entity_detail, name="entity"),
     path("<uuid:case>/entities/<uuid:entity>/edit/", views.entity_edit, name="entity_edit"),
-    path(
-        "<uuid:case>/entities/<uuid:entity>/remove/", views.entity_remove, name="entity_remove"
-    ),
+    path("<uuid:case>/entities/<uuid:entity>/remove/", views.entity_remove, name="entity_remove"),
     path("<uuid:case>/relationships/new/", views.relationship_add, name="relationship_add"),
     path(
         "<uuid:case>/relationships/<uuid:relationship>/remove/",

@@ -15,6 +15,12 @@ from cases.models import Case
 from tests.factories import AgencyFactory, make_case, make_member
 
 
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings: Any) -> None:
+    # Real hashers cost ~100 ms per user on purpose; tests create many users.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def pa_police(db: Any) -> Agency:
     return AgencyFactory(

@@ -49,9 +49,7 @@ class UserFactory(factory.django.DjangoModelFactory):
 def make_member(agency: Agency, *roles: str, username: str | None = None) -> Any:
     """A user who is a member of ``agency`` with ``roles``; returns the user."""
     user = UserFactory(**({"username": username} if username else {}))
-    Member.objects.create(
-        user=user, agency=agency, **{f"is_{role}": True for role in roles}
-    )
+    Member.objects.create(user=user, agency=agency, **{f"is_{role}": True for role in roles})
     user.groups.add(agency.group)
     return user
 
@@ -73,7 +71,9 @@ def make_entity(user: Any, case: Case, kind: str = Entity.Kind.PERSON, **values:
     if kind == Entity.Kind.PERSON:
         defaults["name"] = "José Pérez"
     elif kind == Entity.Kind.LOCATION:
-        defaults.update(name="Bajo Chiquito", subtype="camp", identifier_country="PA")
+        defaults.update(
+            name="Bajo Chiquito", subtype="camp", identifier_country="PA", role=Entity.Role.OTHER
+        )
     elif kind == Entity.Kind.PHONE:
         defaults.update(identifier="+507 6123 4567", identifier_country="PA")
     defaults.update(values)

@@ -1,17 +1,103 @@
-"""PLACEHOLDER: being written."""
+"""Case pages: the list, the detail page, and the case form (create and edit)."""
+
+from uuid import UUID
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods
+
+from casebook.auth import ADD_CASE, may
+from cases import selectors, services
+from cases.forms.case import CaseFilterForm, CaseForm
+from cases.models import Entity
+
+PAGE_SIZE = 25
 
 
-def case_create(request, **kwargs):  # placeholder
-    raise NotImplementedError
+@login_required
+@require_GET
+def case_list(request: HttpRequest) -> HttpResponse:
+    form = CaseFilterForm(request.GET)
+    cases = selectors.case_list(request.user, filters=form.filters())
+    # get_page() turns a non-number into page 1 and an out-of-range number into the last.
+    page = Paginator(cases, PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {"form": form, "page": page, "is_filtered": form.is_filtered()}
+    return render(request, "cases/case_list.html", context)
 
 
-def case_detail(request, **kwargs):  # placeholder
-    raise NotImplementedError
+@login_required
+@require_http_methods(["GET", "POST"])
+def case_create(request: HttpRequest) -> HttpResponse:
+    if not may(request.user, ADD_CASE):
+        raise PermissionDenied(_("You may not open cases."))
+    agency = request.user.member.agency  # type: ignore[union-attr]
+    data = request.POST if request.method == "POST" else None
+    form = CaseForm(data, agency=agency)
+    if form.is_bound and form.is_valid():
+        try:
+            case = services.case_create(actor=request.user, agency=agency, **form.cleaned_data)
+        except ValidationError as error:
+            form.add_service_error(error)
+        else:
+            messages.success(
+                request, _("Case %(reference)s opened.") % {"reference": case.reference}
+            )
+            return redirect(case)
+    return render(request, "cases/case_form.html", {"form": form, "case": None})
 
 
-def case_edit(request, **kwargs):  # placeholder
-    raise NotImplementedError
+@login_required
+@require_GET
+def case_detail(request: HttpRequest, case: UUID) -> HttpResponse:
+    case_obj = selectors.get_case_for_user(request.user, case, action="view")
+    entities = list(selectors.entity_list(case_obj))
+    context = {
+        "case": case_obj,
+        "countries": list(selectors.case_country_list(case_obj)),
+        "entity_count": len(entities),
+        "entity_groups": _group_by_kind(entities),
+        "entity_kinds": Entity.Kind.choices,
+        "relationships": list(selectors.relationship_list(case_obj)),
+        "movements": list(selectors.movement_list(case_obj)),
+        "notes": list(selectors.note_list(case_obj).order_by("-noted_on", "-id")),
+        "evidence_files": list(selectors.evidence_list(case_obj)),
+    }
+    return render(request, "cases/case_detail.html", context)
 
 
-def case_list(request, **kwargs):  # placeholder
-    raise NotImplementedError
+@login_required
+@require_http_methods(["GET", "POST"])
+def case_edit(request: HttpRequest, case: UUID) -> HttpResponse:
+    case_obj = selectors.get_case_for_user(request.user, case, action="change")
+    initial = CaseForm.initial_for(case_obj, list(selectors.case_country_list(case_obj)))
+    data = request.POST if request.method == "POST" else None
+    form = CaseForm(
+        data, agency=case_obj.owner_agency, lead_officer=case_obj.lead_officer, initial=initial
+    )
+    if form.is_bound and form.is_valid():
+        changes = dict(form.cleaned_data)
+        countries = changes.pop("countries")
+        try:
+            services.case_update(actor=request.user, case=case_obj, countries=countries, **changes)
+        except ValidationError as error:
+            form.add_service_error(error)
+        else:
+            messages.success(
+                request, _("Case %(reference)s saved.") % {"reference": case_obj.reference}
+            )
+            return redirect(case_obj)
+    return render(request, "cases/case_form.html", {"form": form, "case": case_obj})
+
+
+def _group_by_kind(entities: list[Entity]) -> list[tuple[str, list[Entity]]]:
+    """Entities grouped by kind, in the order the kinds are declared (people first)."""
+    groups: dict[str, list[Entity]] = {kind: [] for kind in Entity.Kind.values}
+    for entity in entities:
+        groups.setdefault(entity.kind, []).append(entity)
+    labels = dict(Entity.Kind.choices)
+    return [(str(labels.get(kind, kind)), members) for kind, members in groups.items() if members]

@@ -1,17 +1,121 @@
-"""PLACEHOLDER: being written."""
+"""Entity pages: add, show, edit and remove the people, things and places of a case."""
+
+import copy
+from uuid import UUID
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from cases import selectors, services
+from cases.forms.entities import (
+    add_service_errors,
+    entity_facts,
+    entity_form_class,
+    identifier_rows,
+)
+from cases.models import Case, Entity
 
 
-def entity_add(request, **kwargs):  # placeholder
-    raise NotImplementedError
+def _case_entities_url(case: Case) -> str:
+    return reverse("cases:detail", kwargs={"case": case.uuid}) + "#entities"
 
 
-def entity_detail(request, **kwargs):  # placeholder
-    raise NotImplementedError
+def _entity_url(entity: Entity) -> str:
+    return reverse("cases:entity", kwargs={"case": entity.case.uuid, "entity": entity.uuid})
 
 
-def entity_edit(request, **kwargs):  # placeholder
-    raise NotImplementedError
+@login_required
+@require_http_methods(["GET", "POST"])
+def entity_add(request: HttpRequest, case: UUID, kind: str) -> HttpResponse:
+    if kind not in Entity.Kind.values:
+        raise Http404(_("No such kind of entity."))
+    the_case = selectors.get_case_for_user(request.user, case, action="contribute")
+    data = request.POST if request.method == "POST" else None
+    form = entity_form_class(kind)(data, case=the_case, instance=Entity(case=the_case, kind=kind))
+    if form.is_bound and form.is_valid():
+        try:
+            entity = services.entity_add(
+                actor=request.user, case=the_case, kind=kind, **form.cleaned_data
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, _("%(kind)s added.") % {"kind": entity.get_kind_display()})
+            return redirect(_case_entities_url(the_case))
+    context = {"case": the_case, "form": form, "kind_label": Entity.Kind(kind).label}
+    return render(request, "cases/entity_form.html", context)
 
 
-def entity_remove(request, **kwargs):  # placeholder
-    raise NotImplementedError
+@login_required
+@require_http_methods(["GET"])
+def entity_detail(request: HttpRequest, case: UUID, entity: UUID) -> HttpResponse:
+    the_entity = selectors.get_entity_for_user(request.user, case, entity)
+    keys = selectors.match_key_list(the_entity).values_list("key", flat=True)
+    context = {
+        "case": the_entity.case,
+        "entity": the_entity,
+        "facts": entity_facts(the_entity),
+        "holdings": selectors.entity_holdings(the_entity),
+        "relationships": selectors.entity_relationships(the_entity),
+        "movements": selectors.entity_movements(the_entity),
+        "identifiers": identifier_rows(list(keys)),
+        "can_contribute": "contribute" in the_entity.case.user_actions,  # type: ignore[attr-defined]
+    }
+    return render(request, "cases/entity_detail.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def entity_edit(request: HttpRequest, case: UUID, entity: UUID) -> HttpResponse:
+    the_entity = selectors.get_entity_for_user(request.user, case, entity, action="contribute")
+    data = request.POST if request.method == "POST" else None
+    # The form works on a copy, so the page heading keeps the stored values if the edit fails.
+    form_class = entity_form_class(the_entity.kind)
+    form = form_class(data, case=the_entity.case, instance=copy.copy(the_entity))
+    if form.is_bound and form.is_valid():
+        if not form.has_changed():
+            messages.info(request, _("Nothing was changed."))
+            return redirect(_entity_url(the_entity))
+        try:
+            services.entity_update(actor=request.user, entity=the_entity, **form.cleaned_data)
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, _("Changes saved."))
+            return redirect(_entity_url(the_entity))
+    context = {"case": the_entity.case, "entity": the_entity, "form": form}
+    return render(request, "cases/entity_form.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def entity_remove(request: HttpRequest, case: UUID, entity: UUID) -> HttpResponse:
+    the_entity = selectors.get_entity_for_user(request.user, case, entity, action="contribute")
+    if request.method == "POST":
+        try:
+            services.entity_remove(actor=request.user, entity=the_entity)
+        except ValidationError as error:
+            for message in error.messages:
+                messages.error(request, message)
+            return redirect(_entity_url(the_entity))
+        kind = the_entity.get_kind_display()
+        messages.success(request, _("%(kind)s removed.") % {"kind": kind})
+        return redirect(_case_entities_url(the_entity.case))
+    movements = list(selectors.entity_movements(the_entity))
+    context = {
+        "case": the_entity.case,
+        "entity": the_entity,
+        "relationships": selectors.entity_relationships(the_entity),
+        "holdings": selectors.entity_holdings(the_entity),
+        "facilitated": [
+            m for m in movements if the_entity.pk not in (m.origin_id, m.destination_id)
+        ],
+        "blocking": [m for m in movements if the_entity.pk in (m.origin_id, m.destination_id)],
+    }
+    return render(request, "cases/entity_confirm_remove.html", context)

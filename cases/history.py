@@ -1,0 +1,433 @@
+"""A case's timeline and its full change history, built for display.
+
+The caller has already fetched the case through ``selectors.get_case_for_user`` (so the
+permission check has happened) and hands in what the selectors give. The only queries made
+here are on the case's own historical tables, always filtered by the case (``case_id``, or the
+case's own ``id`` for ``Case``, or the case's movement ids for movement facilitators): one
+query per historical model, plus at most one for labels (lead officers' names), whatever the
+number of history rows.
+
+Every old/new value shown in the change history goes through ``format_value`` and every entity
+named in it through ``entity_label``: the protected-identity masking of history (a later
+issue) belongs in those two functions.
+"""
+
+import datetime
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.db import models
+from django.utils import timezone
+from django.utils.text import Truncator, capfirst
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from casebook.models import Agency, Country
+from cases.countries import country_name
+from cases.models import (
+    Case,
+    CaseCountry,
+    Entity,
+    Evidence,
+    Movement,
+    MovementFacilitator,
+    Note,
+    Relationship,
+)
+
+EMPTY = "—"
+
+# The object types of the history filter (``?object=``), in display order.
+OBJECT_TYPES: dict[str, tuple[type[models.Model], Any]] = {
+    "case": (Case, gettext_lazy("Case")),
+    "country": (CaseCountry, gettext_lazy("Country involved")),
+    "entity": (Entity, gettext_lazy("Entity")),
+    "relationship": (Relationship, gettext_lazy("Relationship")),
+    "movement": (Movement, gettext_lazy("Movement")),
+    "facilitator": (MovementFacilitator, gettext_lazy("Movement facilitator")),
+    "note": (Note, gettext_lazy("Note")),
+    "evidence": (Evidence, gettext_lazy("Evidence file")),
+}
+
+ACTIONS = {
+    "+": ("created", gettext_lazy("created")),
+    "~": ("changed", gettext_lazy("changed")),
+    "-": ("deleted", gettext_lazy("deleted")),
+}
+
+# Never listed as changed: identity and bookkeeping that every save touches or that never
+# changes, and the storage path of evidence (it names no one and means nothing to a reader).
+HIDDEN_FIELDS = frozenset(
+    {"id", "uuid", "case", "created_at", "updated_at", "created_by", "file", "uploaded_at"}
+)
+
+# ``Entity.subtype`` has no choices of its own: its codes depend on the kind. Locations use
+# ``LocationKind``; other codes (document types, platforms...) are shown as they are stored.
+SUBTYPE_LABELS: dict[str, Any] = dict(Entity.LocationKind.choices)
+
+MEANS_PHRASES: dict[str, Any] = {
+    Movement.Means.FOOT: gettext_lazy("on foot"),
+    Movement.Means.BOAT: gettext_lazy("by boat"),
+    Movement.Means.BUS: gettext_lazy("by bus"),
+    Movement.Means.CAR: gettext_lazy("by car"),
+    Movement.Means.TRUCK: gettext_lazy("by truck"),
+    Movement.Means.TRAIN: gettext_lazy("by train"),
+    Movement.Means.PLANE: gettext_lazy("by plane"),
+    Movement.Means.OTHER: gettext_lazy("by other means"),
+}
+
+
+def user_label(user: Any) -> str:
+    """Who did something: the full name, else the username; "system" for no user."""
+    if user is None:
+        return _("system")
+    return str(user.get_full_name() or user.get_username())
+
+
+# --- timeline ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TimelineItem:
+    """One dated event of a case. ``kind`` tells the template what ``obj`` is:
+    ``opened``/``closed`` (the case), ``status`` (``old``/``new``/``user`` set, ``at`` the
+    time of the change), ``movement``, ``relationship_start``/``relationship_end``, ``note``.
+    """
+
+    date: datetime.date
+    kind: str
+    obj: Any = None
+    at: datetime.datetime | None = None
+    old: str = ""
+    new: str = ""
+    user: str = ""
+    means: str = ""
+
+
+# Same-day order: the opening first, the closing last.
+_RANK = {"opened": 0, "status": 1, "closed": 3}
+
+
+def status_changes(case: Case) -> list[TimelineItem]:
+    """The case's status changes from its history, oldest first (one query)."""
+    records = (
+        Case.history.model.objects.filter(id=case.pk)
+        .select_related("history_user")
+        .order_by("history_date", "history_id")
+    )
+    labels = dict(Case.Status.choices)
+    items = []
+    previous: str | None = None
+    for record in records:
+        if previous is not None and record.status != previous:
+            items.append(
+                TimelineItem(
+                    date=timezone.localdate(record.history_date),
+                    kind="status",
+                    at=record.history_date,
+                    old=str(labels.get(previous, previous)),
+                    new=str(labels.get(record.status, record.status)),
+                    user=user_label(record.history_user),
+                )
+            )
+        previous = record.status
+    return items
+
+
+def timeline_items(
+    case: Case,
+    *,
+    movements: Iterable[Movement],
+    relationships: Iterable[Relationship],
+    notes: Iterable[Note],
+    newest_first: bool = False,
+) -> list[TimelineItem]:
+    """The case's dated events in date order (oldest first unless ``newest_first``).
+
+    ``movements`` (with origin, destination and facilitators loaded), ``relationships`` (with
+    source and target) and ``notes`` (with author) come from the selectors; status changes
+    are read from the case's history.
+    """
+    items = [TimelineItem(date=case.opened_on, kind="opened", obj=case)]
+    if case.closed_on:
+        items.append(TimelineItem(date=case.closed_on, kind="closed", obj=case))
+    items.extend(status_changes(case))
+    for movement in movements:
+        items.append(
+            TimelineItem(
+                date=movement.moved_on,
+                kind="movement",
+                obj=movement,
+                means=str(MEANS_PHRASES.get(movement.means, movement.get_means_display())),
+            )
+        )
+    for relationship in relationships:
+        if relationship.started_on:
+            items.append(
+                TimelineItem(
+                    date=relationship.started_on, kind="relationship_start", obj=relationship
+                )
+            )
+        if relationship.ended_on:
+            items.append(
+                TimelineItem(date=relationship.ended_on, kind="relationship_end", obj=relationship)
+            )
+    for note in notes:
+        items.append(TimelineItem(date=note.noted_on, kind="note", obj=note))
+
+    def key(item: TimelineItem) -> tuple[datetime.date, int, float]:
+        return (item.date, _RANK.get(item.kind, 2), item.at.timestamp() if item.at else 0.0)
+
+    # sorted() is stable: same-day events without a time keep the order they came in.
+    return sorted(items, key=key, reverse=newest_first)
+
+
+# --- change history ------------------------------------------------------------------------
+
+
+@dataclass
+class Labels:
+    """Display texts for the ids that historical rows hold, gathered without per-row queries."""
+
+    entities: dict[int, str] = field(default_factory=dict)
+    movements: dict[int, str] = field(default_factory=dict)
+    users: dict[int, str] = field(default_factory=dict)
+    agencies: dict[int, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    field: str
+    old: str
+    new: str
+
+
+@dataclass(frozen=True)
+class HistoryEvent:
+    when: datetime.datetime
+    user: Any
+    user_label: str
+    username: str
+    object_type: str
+    type_label: str
+    label: str
+    action: str
+    action_label: str
+    changes: tuple[FieldChange, ...] = ()
+    # For entity events: the entity as it was, to be shown through the entity partial.
+    entity: Entity | None = None
+    order: tuple[int, int] = (0, 0)
+
+
+@dataclass(frozen=True)
+class CaseHistory:
+    events: list[HistoryEvent]
+    # (username, label) of everyone who changed something, for the filter.
+    users: list[tuple[str, str]]
+
+
+def entity_label(record: Any) -> str:
+    """The display text of an entity from one of its historical records (or the entity)."""
+    instance = record.instance if hasattr(record, "instance") else record
+    return str(instance.label)
+
+
+def format_value(
+    model: type[models.Model], field_name: str, value: Any, *, labels: Labels | None = None
+) -> str:
+    """How an old or new value of ``model.field_name`` is shown in the change history.
+
+    ``value`` is what a historical record holds: the id for a foreign key. Choice codes become
+    their labels; entities, users and agencies their names from ``labels``, countries their
+    names in the active language.
+    """
+    labels = labels or Labels()
+    if value is None or value == "":
+        return EMPTY
+    model_field = model._meta.get_field(field_name)
+    if model_field.is_relation:
+        target = model_field.related_model
+        if target is Entity:
+            return labels.entities.get(value) or _("unknown entity")
+        if target is Movement:
+            return labels.movements.get(value) or _("unknown movement")
+        if target is Country:
+            return country_name(value)
+        if target is Agency:
+            return labels.agencies.get(value) or _("unknown agency")
+        if target is get_user_model():
+            return labels.users.get(value) or _("unknown user")
+        return str(value)
+    choices = getattr(model_field, "flatchoices", None)
+    if choices:
+        return str(dict(choices).get(value, value))
+    if model is Entity and field_name == "subtype":
+        return str(SUBTYPE_LABELS.get(value, value))
+    if model is Entity and field_name in ("nationality", "identifier_country"):
+        return country_name(value)
+    if isinstance(value, bool):
+        return _("yes") if value else _("no")
+    if isinstance(value, datetime.datetime):
+        return timezone.localtime(value).strftime("%Y-%m-%d %H:%M")
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return format(value.normalize(), "f")
+    return str(value)
+
+
+def _historical_records(model: type[models.Model], case: Case) -> list[Any]:
+    historical = model.history.model  # type: ignore[attr-defined]
+    if model is Case:
+        rows = historical.objects.filter(id=case.pk)
+    elif model is MovementFacilitator:
+        # Facilitator links have no case column: take those of every movement the case has
+        # ever had, deleted ones included, in the same query.
+        movement_ids = Movement.history.model.objects.filter(case_id=case.pk).values("id")
+        rows = historical.objects.filter(movement_id__in=movement_ids)
+    else:
+        rows = historical.objects.filter(case_id=case.pk)
+    return list(rows.select_related("history_user").order_by("history_date", "history_id"))
+
+
+def _diff_fields(model: type[models.Model]) -> list["models.Field[Any, Any]"]:
+    return [f for f in model._meta.concrete_fields if f.name not in HIDDEN_FIELDS]
+
+
+def _labels(case: Case, records: dict[str, list[Any]]) -> Labels:
+    labels = Labels(agencies={case.owner_agency_id: str(case.owner_agency.name)})
+    # Records are oldest first: the last one per id is the latest (or deleted) state.
+    for record in records["entity"]:
+        labels.entities[record.id] = entity_label(record)
+    for record in records["movement"]:
+        labels.movements[record.id] = _movement_label(record, labels)
+    user_ids = {r.lead_officer_id for r in records["case"] if r.lead_officer_id}
+    if user_ids:
+        users = get_user_model().objects.filter(pk__in=user_ids)
+        labels.users = {user.pk: user_label(user) for user in users}
+    return labels
+
+
+def _movement_label(record: Any, labels: Labels) -> str:
+    return "{origin} → {destination}, {date}".format(
+        origin=format_value(Movement, "origin", record.origin_id, labels=labels),
+        destination=format_value(Movement, "destination", record.destination_id, labels=labels),
+        date=format_value(Movement, "moved_on", record.moved_on, labels=labels),
+    )
+
+
+def _object_label(object_type: str, record: Any, labels: Labels) -> tuple[str, str]:
+    """(type, label) of the object a historical record is about, as of that record."""
+    if object_type == "case":
+        return _("Case"), f"{record.reference} {record.title}"
+    if object_type == "country":
+        return _("Country involved"), format_value(
+            CaseCountry, "country", record.country_id, labels=labels
+        )
+    if object_type == "entity":
+        kinds = dict(Entity.Kind.choices)
+        return str(kinds.get(record.kind, record.kind)), entity_label(record)
+    if object_type == "relationship":
+        return _("Relationship"), "{source} {kind} {target}".format(
+            source=format_value(Relationship, "source", record.source_id, labels=labels),
+            kind=format_value(Relationship, "kind", record.kind),
+            target=format_value(Relationship, "target", record.target_id, labels=labels),
+        )
+    if object_type == "movement":
+        return _("Movement"), _movement_label(record, labels)
+    if object_type == "facilitator":
+        return _("Movement facilitator"), _("%(entity)s in %(movement)s") % {
+            "entity": format_value(MovementFacilitator, "entity", record.entity_id, labels=labels),
+            "movement": format_value(
+                MovementFacilitator, "movement", record.movement_id, labels=labels
+            ),
+        }
+    if object_type == "note":
+        body = Truncator(" ".join(record.body.split())).chars(60)
+        return _("Note"), f"{record.noted_on.isoformat()}: {body}"
+    return _("Evidence file"), str(record.original_name)
+
+
+def _changes(
+    model: type[models.Model], previous: Any, record: Any, labels: Labels
+) -> tuple[FieldChange, ...]:
+    changes = []
+    for model_field in _diff_fields(model):
+        old = getattr(previous, model_field.attname)
+        new = getattr(record, model_field.attname)
+        if old == new or (old in (None, "") and new in (None, "")):
+            continue
+        changes.append(
+            FieldChange(
+                field=capfirst(str(model_field.verbose_name)),
+                old=format_value(model, model_field.name, old, labels=labels),
+                new=format_value(model, model_field.name, new, labels=labels),
+            )
+        )
+    return tuple(changes)
+
+
+def _events(
+    object_type: str, model: type[models.Model], records: list[Any], labels: Labels
+) -> list[HistoryEvent]:
+    """The events of one model: records are compared pairwise per object id, in the order
+    they were written (history_date, history_id)."""
+    events = []
+    type_order = list(OBJECT_TYPES).index(object_type)
+    previous_by_id: dict[Any, Any] = {}
+    for record in records:
+        previous = previous_by_id.get(record.id)
+        previous_by_id[record.id] = record
+        action, action_label = ACTIONS.get(record.history_type, ("changed", ACTIONS["~"][1]))
+        changes: tuple[FieldChange, ...] = ()
+        if action == "changed" and previous is not None:
+            changes = _changes(model, previous, record, labels)
+            if not changes:
+                # A save that changed nothing shown (e.g. the case saved along with its
+                # countries, whose own records say what changed): nothing to tell.
+                continue
+        type_label, label = _object_label(object_type, record, labels)
+        user = record.history_user
+        events.append(
+            HistoryEvent(
+                when=record.history_date,
+                user=user,
+                user_label=user_label(user),
+                username=user.get_username() if user is not None else "",
+                object_type=object_type,
+                type_label=type_label,
+                label=label,
+                action=action,
+                action_label=str(action_label),
+                changes=changes,
+                entity=record.instance if object_type == "entity" else None,
+                order=(type_order, record.history_id),
+            )
+        )
+    return events
+
+
+def history_events(case: Case, *, object_type: str = "", username: str = "") -> CaseHistory:
+    """Every change to the case and to every object under it, newest first.
+
+    ``object_type`` (a key of ``OBJECT_TYPES``) and ``username`` narrow the events; an
+    unknown ``object_type`` is ignored. One query per historical model plus at most one.
+    """
+    records = {key: _historical_records(model, case) for key, (model, _l) in OBJECT_TYPES.items()}
+    labels = _labels(case, records)
+    events: list[HistoryEvent] = []
+    for key, (model, _label) in OBJECT_TYPES.items():
+        events.extend(_events(key, model, records[key], labels))
+    events.sort(key=lambda event: (event.when, event.order), reverse=True)
+    users = sorted(
+        {(event.username, event.user_label) for event in events if event.username},
+        key=lambda pair: pair[1].lower(),
+    )
+    if object_type in OBJECT_TYPES:
+        events = [event for event in events if event.object_type == object_type]
+    if username:
+        events = [event for event in events if event.username == username]
+    return CaseHistory(events=events, users=users)

@@ -1,0 +1,339 @@
+"""``manage.py seed_demo``: the demo agencies, members and cases, and the synthetic cases for
+benchmarks."""
+
+import random
+from collections.abc import Iterator
+from io import StringIO
+from typing import Any
+
+import phonenumbers
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.db import transaction
+from django.test import override_settings
+from stdnum import iban
+
+from casebook import demo
+from casebook.models import Agency, Member
+from cases import selectors
+from cases.models import (
+    Case,
+    CaseCountry,
+    CaseGroupObjectPermission,
+    Entity,
+    MatchKey,
+    Movement,
+    Note,
+    Relationship,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def seed(*args: str) -> str:
+    out = StringIO()
+    call_command("seed_demo", *args, stdout=out, stderr=StringIO())
+    return out.getvalue()
+
+
+def row_counts() -> dict[str, int]:
+    models: list[Any] = [Agency, Member, get_user_model(), Case, Entity, MatchKey, Relationship]
+    counts = {model.__name__: model.objects.count() for model in models}
+    counts["history"] = Case.history.count() + Entity.history.count()
+    return counts
+
+
+# --- refusals (on an empty database) -------------------------------------------------------
+
+
+def test_seed_demo_refuses_the_demo_password_when_debug_is_off(settings: Any) -> None:
+    settings.DEBUG = False
+    before = row_counts()
+
+    with pytest.raises(CommandError, match="only for development"):
+        seed()
+
+    assert row_counts() == before
+
+
+def test_demo_users_get_unusable_passwords_with_no_demo_password(settings: Any) -> None:
+    settings.DEBUG = False
+
+    output = seed("--no-demo-password")
+
+    user = get_user_model().objects.get(username="investigator.pa")
+    assert not user.has_usable_password()
+    assert settings.DEMO_PASSWORD not in output
+
+
+def test_a_demo_username_taken_outside_its_agency_is_reported(settings: Any) -> None:
+    settings.DEBUG = True
+    get_user_model().objects.create_user("investigator.pa")
+
+    with pytest.raises(CommandError, match="investigator.pa"):
+        seed()
+
+    assert not Agency.objects.exists()
+
+
+# --- the demo (seeded once for the class) ------------------------------------------------
+
+
+@pytest.fixture(scope="class")
+def demo_output(django_db_setup: Any, django_db_blocker: Any) -> Iterator[str]:
+    """The demo, seeded once for the tests of a class and rolled back after them."""
+    # Class-scoped, so the per-test fast password hashing of conftest is not active yet.
+    fast = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    with (
+        django_db_blocker.unblock(),
+        override_settings(DEBUG=True, PASSWORD_HASHERS=fast),
+        transaction.atomic(),
+    ):
+        yield seed()
+        transaction.set_rollback(True)
+
+
+@pytest.mark.usefixtures("demo_output")
+class TestDemo:
+    def test_agencies_are_in_at_least_five_countries_of_the_corridor(self) -> None:
+        agencies = Agency.objects.all()
+
+        assert agencies.count() >= 6
+        countries = set(agencies.values_list("country_id", flat=True))
+        assert len(countries) >= 5
+        assert {"CO", "PA", "CR", "MX"} <= countries
+        assert all(agency.group.name == f"agency:{agency.uuid}" for agency in agencies)
+
+    @pytest.mark.parametrize(
+        ("username", "acronym", "role"),
+        [
+            ("investigator.pa", "SENAFRONT", "investigator"),
+            ("supervisor.pa", "SENAFRONT", "supervisor"),
+            ("prosecutor.pa", "MP", "prosecutor"),
+            ("investigator.cr", "OIJ", "investigator"),
+            ("prosecutor.cr", "FACTRA", "prosecutor"),
+            ("investigator.co", "DIJIN", "investigator"),
+            ("analyst.regional", "URA", "analyst"),
+        ],
+    )
+    def test_stable_usernames_have_their_agency_and_role(
+        self, username: str, acronym: str, role: str
+    ) -> None:
+        member = Member.objects.select_related("agency", "user").get(user__username=username)
+
+        assert member.agency.acronym == acronym
+        assert member.roles == [role]
+        assert member.user.groups.filter(pk=member.agency.group_id).exists()
+
+    def test_the_regional_unit_is_a_regional_analysis_agency(self) -> None:
+        member = Member.objects.get(user__username="analyst.regional")
+
+        assert member.agency.kind == Agency.Kind.REGIONAL
+
+    def test_demo_users_sign_in_with_the_demo_password_printed_in_debug(
+        self, demo_output: str, settings: Any
+    ) -> None:
+        user = get_user_model().objects.get(username="prosecutor.cr")
+
+        assert user.check_password(settings.DEMO_PASSWORD)
+        assert settings.DEMO_PASSWORD in demo_output
+        assert "investigator.pa" in demo_output
+
+    def test_about_forty_cases_are_spread_over_the_agencies(self) -> None:
+        cases = Case.objects.all()
+
+        assert cases.count() >= 40
+        owners = set(cases.values_list("owner_agency_id", flat=True))
+        assert owners == set(Agency.objects.values_list("pk", flat=True))
+        assert set(cases.values_list("kind", flat=True)) == set(Case.Kind.values)
+
+    def test_demo_cases_are_real_service_writes_with_history_grants_and_content(self) -> None:
+        for case in Case.objects.select_related("owner_agency", "created_by__member"):
+            assert case.created_by.member.agency_id == case.owner_agency_id
+            assert case.reference.startswith(f"{case.owner_agency.country_id}-")
+            assert case.history.filter(history_user=case.created_by).exists()
+            grants = CaseGroupObjectPermission.objects.filter(content_object=case)
+            assert grants.filter(group_id=case.owner_agency.group_id).count() == 5
+            assert case.entities.filter(kind=Entity.Kind.PERSON).count() >= 2
+            assert case.notes.exists()
+            assert CaseCountry.objects.filter(
+                case=case, country_id=case.owner_agency.country_id
+            ).exists()
+        assert Relationship.objects.exclude(source_reliability="X").exists()
+        assert Movement.objects.filter(people_count__gt=1).exists()
+        locations = Entity.objects.filter(kind=Entity.Kind.LOCATION)
+        assert not locations.filter(latitude__isnull=True).exists()
+
+    def test_every_identifier_of_the_demo_has_its_match_key(self) -> None:
+        keyed = Entity.objects.exclude(kind=Entity.Kind.LOCATION).exclude(
+            kind=Entity.Kind.VEHICLE, identifier=""
+        )
+
+        assert not keyed.filter(match_keys__isnull=True).exists()
+
+    @pytest.mark.parametrize(
+        ("name", "countries"),
+        [
+            ("phone_pa_cr", {"PA", "CR"}),
+            ("passport_pa_cr", {"PA", "CR"}),
+            ("phone_co_pa", {"CO", "PA"}),
+            ("iban_cr_pa", {"CR", "PA"}),
+        ],
+    )
+    def test_shared_identifiers_match_across_agencies_of_two_countries(
+        self, name: str, countries: set[str]
+    ) -> None:
+        key = demo.shared_match_keys()[name]
+
+        owners = MatchKey.objects.filter(key=key).values_list(
+            "case__owner_agency__acronym", "case__owner_agency__country_id"
+        )
+
+        assert len({acronym for acronym, _country in owners}) >= 2
+        assert {country for _acronym, country in owners} == countries
+
+    def test_the_shared_phone_is_in_a_senafront_and_an_oij_case(self) -> None:
+        key = demo.shared_match_keys()["phone_pa_cr"]
+
+        acronyms = set(
+            MatchKey.objects.filter(key=key).values_list("case__owner_agency__acronym", flat=True)
+        )
+
+        assert acronyms == {"SENAFRONT", "OIJ"}
+
+    def test_a_second_run_creates_nothing(self, settings: Any) -> None:
+        settings.DEBUG = True
+        before = row_counts()
+
+        output = seed()
+
+        assert row_counts() == before
+        assert "0 agencies, 0 members and 0 cases created" in output
+
+    def test_synthetic_cases_are_the_same_for_the_same_seed(self) -> None:
+        def run() -> list[tuple[str, str, str]]:
+            with transaction.atomic():
+                seed("--no-demo-password", "--cases", "30", "--seed", "1")
+                rows = list(
+                    Case.objects.filter(summary__startswith="Synthetic")
+                    .order_by("reference")
+                    .values_list("reference", "title", "owner_agency__acronym")
+                )
+                transaction.set_rollback(True)
+            return rows
+
+        first, second = run(), run()
+
+        assert len(first) == 30
+        assert first == second
+        seed("--no-demo-password", "--cases", "30", "--seed", "2")
+        other = Case.objects.filter(summary__startswith="Synthetic").values_list("title", flat=True)
+        assert sorted(other) != sorted(title for _ref, title, _owner in first)
+
+    def test_synthetic_cases_are_visible_to_their_owner_agency_only(self) -> None:
+        seed("--no-demo-password", "--cases", "30", "--seed", "1")
+        synthetic = Case.objects.filter(summary__startswith="Synthetic")
+        users = {
+            member.agency_id: member.user
+            for member in Member.objects.select_related("user").filter(is_investigator=True)
+        }
+
+        for case in synthetic:
+            owner = users.get(case.owner_agency_id)
+            if owner is not None:
+                assert selectors.case_list(owner).filter(pk=case.pk).exists()
+            others = [user for agency, user in users.items() if agency != case.owner_agency_id]
+            for user in others:
+                assert not selectors.case_list(user).filter(pk=case.pk).exists()
+        assert len({case.owner_agency_id for case in synthetic}) > 3
+
+    def test_synthetic_cases_have_history_keys_and_valid_references(self) -> None:
+        before = Case.objects.count()
+
+        seed("--no-demo-password", "--cases", "30", "--seed", "1", "--batch-size", "7")
+
+        synthetic = Case.objects.filter(summary__startswith="Synthetic")
+        assert Case.objects.count() == before + 30
+        assert Case.history.filter(id__in=synthetic.values("id")).count() == 30
+        for case in synthetic.select_related("owner_agency"):
+            assert case.history.get().history_user_id == case.created_by_id
+            number = int(case.reference.rsplit("-", 1)[1])
+            assert (
+                case.reference
+                == f"{case.owner_agency.country_id}-{case.opened_on.year}-{number:05d}"
+            )
+        entities = Entity.objects.filter(case__in=synthetic)
+        assert entities.count() >= 30 * 8
+        assert Entity.history.filter(case_id__in=synthetic.values("id")).count() == entities.count()
+        assert Relationship.history.filter(case_id__in=synthetic.values("id")).exists()
+        assert Movement.history.filter(case_id__in=synthetic.values("id")).exists()
+        assert Note.history.filter(case_id__in=synthetic.values("id")).count() == 30
+        phones = entities.filter(kind=Entity.Kind.PHONE)
+        assert phones.exists()
+        assert not phones.filter(match_keys__isnull=True).exists()
+        grants = CaseGroupObjectPermission.objects.filter(content_object__in=synthetic)
+        assert grants.count() == 30 * 5
+
+    def test_references_of_synthetic_and_service_cases_never_clash(self) -> None:
+        seed("--no-demo-password", "--cases", "30", "--seed", "3")
+        actor = get_user_model().objects.get(username="investigator.pa")
+
+        case = demo.services.case_create(
+            actor=actor,
+            agency=actor.member.agency,
+            title="Created after the synthetic cases",
+            kind=Case.Kind.SMUGGLING,
+            handling_code=Case.HandlingCode.AMBER,
+            opened_on=Case.objects.filter(reference__startswith="PA-").latest("id").opened_on,
+        )
+
+        assert Case.objects.filter(reference=case.reference).count() == 1
+
+    def test_synthetic_agencies_are_created_across_member_states(self) -> None:
+        before = Agency.objects.count()
+
+        seed("--no-demo-password", "--agencies", "4", "--cases", "10", "--seed", "5")
+        seed("--no-demo-password", "--agencies", "4")
+
+        assert Agency.objects.count() == before + 4
+        synthetic = Agency.objects.filter(name__startswith="Synthetic agency")
+        assert synthetic.values("country").distinct().count() == 4
+        assert Member.objects.filter(agency__in=synthetic, is_investigator=True).count() == 4
+
+
+# --- generated identifiers -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("country", sorted(demo.PHONE_PATTERNS))
+def test_generated_phone_numbers_are_valid_for_their_country(country: str) -> None:
+    rng = random.Random(country)
+    for _ in range(200):
+        number = phonenumbers.parse(demo.phone_number(rng, country))
+
+        assert phonenumbers.is_valid_number(number)
+        assert phonenumbers.region_code_for_number(number) == country
+
+
+@pytest.mark.parametrize("country", sorted(demo.IBAN_BBAN_FORMATS))
+def test_generated_ibans_pass_the_mod_97_check(country: str) -> None:
+    rng = random.Random(country)
+    for _ in range(200):
+        value = demo.iban_number(rng, country)
+
+        assert iban.is_valid(value), value
+        assert value.startswith(country)
+
+
+def test_iban_check_digits_match_a_published_example() -> None:
+    # The Costa Rican example of the SWIFT IBAN registry.
+    assert demo.iban_with_check("CR", "015202001026284066") == "CR05015202001026284066"
+
+
+def test_shared_identifiers_are_written_differently_but_share_a_key() -> None:
+    keys = demo.shared_match_keys()
+
+    assert keys["phone_pa_cr"] == "phone:+50764812730"
+    assert keys["passport_pa_cr"] == "document:CO:AQ517204"
+    assert iban.is_valid(demo.SHARED_IBAN_CR_PA)
