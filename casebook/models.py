@@ -7,10 +7,12 @@ on which cases.
 """
 
 import uuid
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import Group
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -113,3 +115,108 @@ class Member(models.Model):
 
     def has_role(self, role: str) -> bool:
         return role in self.roles
+
+
+class AccessLogQuerySet(models.QuerySet["AccessLog"]):
+    def update(self, **kwargs: object) -> int:
+        raise PermissionError("the access log is append-only")
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise PermissionError("the access log is append-only")
+
+
+class AccessLog(models.Model):
+    """Who read or tried to read what, when and from where. Append-only for the application
+    (and, on PostgreSQL, for the database role too: a trigger refuses UPDATE and DELETE)."""
+
+    class Action(models.TextChoices):
+        VIEW = "view", _("Viewed")
+        DOWNLOAD = "download", _("Downloaded")
+        SEARCH = "search", _("Searched")
+        GRAPH = "graph", _("Graph")
+        EXPORT = "export", _("Exported")
+        SHARE = "share", _("Shared")
+        REVOKE = "revoke", _("Revoked a share")
+        REFUSED = "refused", _("Refused")
+
+    at = models.DateTimeField(default=timezone.now)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        null=True,
+        related_name="+",
+    )
+    username = models.CharField(max_length=150, blank=True)
+    agency = models.ForeignKey(
+        Agency, on_delete=models.DO_NOTHING, db_constraint=False, null=True, related_name="+"
+    )
+    # No database constraint: a log row outlives whatever it names.
+    case = models.ForeignKey(
+        "cases.Case",
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        null=True,
+        related_name="+",
+    )
+    case_reference = models.CharField(max_length=20, blank=True)
+    action = models.CharField(max_length=20, choices=Action.choices)
+    object_type = models.CharField(max_length=30)
+    object_uuid = models.UUIDField(null=True, blank=True)
+    path = models.CharField(max_length=500, blank=True)
+    remote_addr = models.GenericIPAddressField(null=True, blank=True)
+    detail = models.CharField(max_length=255, blank=True)
+
+    objects = AccessLogQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        verbose_name = _("access log entry")
+        verbose_name_plural = _("access log")
+        indexes = [
+            models.Index(fields=["case", "-at"]),
+            models.Index(fields=["user", "-at"]),
+            models.Index(fields=["-at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M:%S} {self.username} {self.action} {self.object_type}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is not None:
+            raise PermissionError("the access log is append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise PermissionError("the access log is append-only")
+
+
+class Notification(models.Model):
+    """A message to the members of one agency. Its text is written when it is created and
+    must never carry anything the recipients may not see."""
+
+    class Kind(models.TextChoices):
+        SHARE_GRANTED = "share_granted", _("Case shared")
+        SHARE_REVOKED = "share_revoked", _("Share revoked")
+        SHARE_EXPIRED = "share_expired", _("Share expired")
+        HIT = "hit", _("Cross-case match")
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    agency = models.ForeignKey(Agency, on_delete=models.CASCADE, related_name="notifications")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    # Set only when every recipient may see the case (it is theirs, or shared with them).
+    case = models.ForeignKey(
+        "cases.Case", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    message = models.CharField(max_length=500)
+    # Only members who may see protected identities of ``case`` are shown it.
+    protected_only = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+    read_by = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="+")
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["agency", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.agency_id}: {self.message[:40]}"

@@ -16,6 +16,7 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, Permissi
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.http import Http404
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from casebook.auth import role_permissions
@@ -42,6 +43,8 @@ ACTIONS: dict[str, tuple[str, str]] = {
     "contribute": ("contribute_case", "cases.contribute_case"),
     "change": ("change_case", "cases.change_case"),
     "manage": ("manage_case", "cases.manage_case"),
+    # Not an action on its own: seeing the victims, witnesses and informants of the case.
+    "view_protected": ("view_protected", "cases.view_protected"),
 }
 
 _permission_ids: dict[str, int] = {}
@@ -63,14 +66,21 @@ def _agency_group_ids(user: Any) -> QuerySet[Any]:
     return user.groups.filter(agency__isnull=False).values("id")
 
 
+def live_grants(user: Any) -> QuerySet[CaseGroupObjectPermission]:
+    """The grants the user holds right now through their agency: the one definition of a
+    live grant. An expired share stops here at its expiry, before the clean-up task runs."""
+    return CaseGroupObjectPermission.objects.filter(
+        Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now()),
+        group_id__in=_agency_group_ids(user),
+    )
+
+
 def visible_to(user: Any, *, case_ref: str = "pk", codename: str = "view_case") -> Exists:
     """``Exists()`` that is true for rows whose case (``case_ref``) the user's agency holds
     ``codename`` on. Use it in every read: ``Model.objects.filter(visible_to(user, ...))``."""
     return Exists(
-        CaseGroupObjectPermission.objects.filter(
-            content_object=OuterRef(case_ref),
-            permission_id=permission_id(codename),
-            group_id__in=_agency_group_ids(user),
+        live_grants(user).filter(
+            content_object=OuterRef(case_ref), permission_id=permission_id(codename)
         )
     )
 
@@ -85,10 +95,11 @@ def case_permissions(user: Any, cases: list[Case]) -> dict[int, set[str]]:
     if not cases:
         return result
     roles = role_permissions(user)
-    grants = CaseGroupObjectPermission.objects.filter(
-        content_object__in=[case.pk for case in cases],
-        group_id__in=_agency_group_ids(user),
-    ).values_list("content_object_id", "permission__codename")
+    grants = (
+        live_grants(user)
+        .filter(content_object__in=[case.pk for case in cases])
+        .values_list("content_object_id", "permission__codename")
+    )
     by_codename = {codename: action for action, (codename, _perm) in ACTIONS.items()}
     for case_id, codename in grants:
         action = by_codename.get(codename)
@@ -102,11 +113,11 @@ def can_see_protected(user: Any, case: Case) -> bool:
     case: their agency holds ``view_protected`` on it and their role allows it."""
     if "cases.view_protected" not in role_permissions(user):
         return False
-    return CaseGroupObjectPermission.objects.filter(
-        content_object=case,
-        permission_id=permission_id("view_protected"),
-        group_id__in=_agency_group_ids(user),
-    ).exists()
+    return (
+        live_grants(user)
+        .filter(content_object=case, permission_id=permission_id("view_protected"))
+        .exists()
+    )
 
 
 # --- cases ---------------------------------------------------------------------------------

@@ -62,7 +62,7 @@ def test_investigator_may_change_and_contribute_but_not_manage(
     investigator: Any, case: Case
 ) -> None:
     fetched = selectors.get_case_for_user(investigator, case.uuid, action="change")
-    assert fetched.user_actions == {"view", "change", "contribute"}
+    assert fetched.user_actions == {"view", "change", "contribute", "view_protected"}
 
 
 def test_supervisor_may_manage(supervisor: Any, case: Case) -> None:

@@ -1,0 +1,83 @@
+"""Cross-case matches: two entities of different cases that share a match key.
+
+A hit is stored once per pair of entities. What each member is shown depends on what they
+may see (``cases.selectors``): a link to the other entity if they may see the other case,
+otherwise only that a match exists, with the other agency and country to contact.
+"""
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from casebook.models import Agency
+from cases.models.case import Case
+from cases.models.entities import Entity
+
+
+class Hit(models.Model):
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    # The pair is stored in a fixed order (lower id first) so it is stored once.
+    entity = models.ForeignKey(Entity, on_delete=models.CASCADE, related_name="+")
+    other = models.ForeignKey(Entity, on_delete=models.CASCADE, related_name="+")
+    # Denormalised so that "hits on cases I may see" filters without joining entities.
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="+")
+    other_case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=255)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["entity", "other"], name="hit_pair_unique"),
+            models.CheckConstraint(condition=Q(entity__lt=F("other")), name="hit_pair_ordered"),
+        ]
+        indexes = [
+            models.Index(fields=["case", "-created_at"]),
+            models.Index(fields=["other_case", "-created_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.entity_id}~{self.other_id} ({self.key})"
+
+
+class HitDismissal(models.Model):
+    """An agency has dealt with a hit and no longer wants it listed."""
+
+    hit = models.ForeignKey(Hit, on_delete=models.CASCADE, related_name="dismissals")
+    agency = models.ForeignKey(Agency, on_delete=models.CASCADE, related_name="+")
+    dismissed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    dismissed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["hit", "agency"], name="hit_dismissal_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.hit_id} dismissed by {self.agency_id}"
+
+
+class CommonKey(models.Model):
+    """A key shared by too many entities to mean anything (a bus company's switchboard, a
+    shelter's address). It stops producing hits; supervisors confirm it as common."""
+
+    key = models.CharField(max_length=255, unique=True)
+    first_seen_at = models.DateTimeField(default=timezone.now)
+    marked_common_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    marked_common_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["key"]
+        verbose_name = _("common key")
+        verbose_name_plural = _("common keys")
+
+    def __str__(self) -> str:
+        return self.key
