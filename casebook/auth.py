@@ -17,12 +17,13 @@ CONTRIBUTE_CASE = "cases.contribute_case"
 MANAGE_CASE = "cases.manage_case"
 VIEW_PROTECTED = "cases.view_protected"
 MANAGE_MEMBERS = "casebook.manage_members"
+VIEW_ACCESS_LOG = "casebook.view_access_log"
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     "investigator": frozenset({VIEW_CASE, ADD_CASE, CHANGE_CASE, CONTRIBUTE_CASE, VIEW_PROTECTED}),
     "prosecutor": frozenset({VIEW_CASE, CHANGE_CASE, CONTRIBUTE_CASE, VIEW_PROTECTED}),
     "analyst": frozenset({VIEW_CASE}),
-    "supervisor": frozenset({VIEW_CASE, MANAGE_CASE, MANAGE_MEMBERS}),
+    "supervisor": frozenset({VIEW_CASE, MANAGE_CASE, MANAGE_MEMBERS, VIEW_ACCESS_LOG}),
 }
 
 

@@ -28,6 +28,7 @@ import phonenumbers
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.db import connection, connections, transaction
+from django.db.models import Max
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 from tqdm import tqdm
@@ -730,7 +731,7 @@ def plan_content(
         )
     for _ in range(notes):
         values = {
-            "victim": plan.entities[victim_ids[0]].values["name"] if victim_ids else "a migrant",
+            "victim": "a migrant",
             "suspect": plan.entities[suspect_ids[0]].values["name"] if suspect_ids else "a guide",
             "phone": plan.entities[phones[0]].values["identifier"] if phones else "the number",
             "place": PLACES[rng.choice(route)].name if route else "the border",
@@ -1474,11 +1475,23 @@ def write_synthetic_batch(plans: Sequence[CasePlan], references: Sequence[str]) 
     return cases
 
 
+def _protected_numbers(cases: Sequence[Case]) -> Counter[tuple[int, str]]:
+    """The highest pseudonym number given so far per (case, protected role), in one query."""
+    rows = (
+        Entity.objects.filter(case__in=[case.pk for case in cases], role__in=Entity.PROTECTED_ROLES)
+        .order_by()
+        .values_list("case_id", "role")
+        .annotate(highest=Max("protected_number"))
+    )
+    return Counter({(case_id, role): highest or 0 for case_id, role, highest in rows})
+
+
 def bulk_write_content(items: Sequence[tuple[Case, Any, ContentPlan]]) -> list[list[Entity]]:
     """Write the content plans of existing cases with bulk inserts (history included).
     Call inside a transaction. Returns the entities of each case, in plan order."""
     # Holders (people, organisations) first, so the rest can point at them.
     per_case: list[list[Entity | None]] = [[None] * len(plan.entities) for _, _, plan in items]
+    numbers = _protected_numbers([case for case, _actor, _plan in items])
     for holders_pass in (True, False):
         batch, actors, slots = [], [], []
         for index, (case, actor, plan) in enumerate(items):
@@ -1489,7 +1502,12 @@ def bulk_write_content(items: Sequence[tuple[Case, Any, ContentPlan]]) -> list[l
                 if item.holder is not None:
                     holder = per_case[index][item.holder]
                     values["holder_id"] = holder.pk if holder is not None else None
-                batch.append(Entity(case_id=case.pk, kind=item.kind, created_by=actor, **values))
+                entity = Entity(case_id=case.pk, kind=item.kind, created_by=actor, **values)
+                if entity.role in Entity.PROTECTED_ROLES:
+                    # As ``services.entity_add`` numbers them, in the order they are written.
+                    numbers[(case.pk, entity.role)] += 1
+                    entity.protected_number = numbers[(case.pk, entity.role)]
+                batch.append(entity)
                 actors.append(actor)
                 slots.append((index, position))
         for entity, (index, position) in zip(_bulk(Entity, batch, actors), slots, strict=True):

@@ -18,9 +18,10 @@ from django.contrib.auth import get_user_model, password_validation
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
-from casebook.models import Agency, Country, Member
+from casebook.models import Agency, Country, Member, Notification
 
 ROLE_FIELDS = {role: f"is_{role}" for role in Member.Role.values}
 
@@ -198,3 +199,16 @@ def member_deactivate(*, actor: Any, member: Member) -> Member:
 def member_reactivate(*, actor: Any, member: Member) -> Member:
     """Let a deactivated member sign in again, with the roles they had."""
     return _set_active(actor=actor, member=member, active=True)
+
+
+# --- notifications -------------------------------------------------------------------------
+
+
+def notifications_mark_read(*, user: Any, notifications: QuerySet[Notification]) -> int:
+    """Mark ``notifications`` (from ``casebook.selectors.notification_list(user)``, so only
+    what the user may see) as read by ``user``; returns how many it was given. Idempotent."""
+    through = Notification.read_by.through
+    ids = list(notifications.values_list("pk", flat=True))
+    rows = [through(notification_id=pk, user_id=user.pk) for pk in ids]
+    through.objects.bulk_create(rows, ignore_conflicts=True)
+    return len(ids)

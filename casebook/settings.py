@@ -74,11 +74,16 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "casebook.access.AccessLogMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "casebook.middleware.SecurityHeadersMiddleware",
 ]
+
+# Reverse proxies in front of Casebook whose X-Forwarded-For is trusted for the client address
+# in the access log; 0 (direct connections) uses REMOTE_ADDR only.
+CASEBOOK_TRUSTED_PROXY_COUNT = int(os.environ.get("CASEBOOK_TRUSTED_PROXY_COUNT", "0"))
 
 ROOT_URLCONF = "casebook.urls"
 WSGI_APPLICATION = "casebook.wsgi.application"
@@ -197,7 +202,15 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = "UTC"
-CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {}
+CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
+    # Expired shares already give no access (the selectors check expiry); this closes them
+    # and notifies both agencies.
+    "shares-expire": {"task": "cases.tasks.shares_expire_task", "schedule": 300.0},
+}
+
+# Hit / no-hit noise control: a match key shared by more entities than this (a bus company's
+# switchboard, a shelter's address) is recorded as common and stops producing hits.
+CASEBOOK_HIT_KEY_LIMIT = int(os.environ.get("CASEBOOK_HIT_KEY_LIMIT", "20"))
 
 SEARCH_BACKEND = os.environ.get("CASEBOOK_SEARCH_BACKEND", "sqlite")
 ELASTICSEARCH_URL = os.environ.get("ELASTICSEARCH_URL", "")

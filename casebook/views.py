@@ -1,4 +1,4 @@
-"""The dashboard and the management of an agency's members.
+"""The dashboard, the management of an agency's members, and its notifications.
 
 Each view: decorators, fetch through a selector, validate a form, call one service, redirect
 or render. Case data comes from ``cases.selectors`` only.
@@ -9,6 +9,8 @@ from uuid import UUID
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext_lazy as _
@@ -21,6 +23,7 @@ from cases import selectors as case_selectors
 from cases.models import Case
 
 RECENT_CASES = 10
+DASHBOARD_HITS = 5
 
 
 @login_required
@@ -36,6 +39,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "recent_cases": case_selectors.case_list(request.user)[:RECENT_CASES],
         "status_counts": [(value, label, counts[value]) for value, label in Case.Status.choices],
         "total_cases": sum(counts.values()),
+        "hits": case_selectors.hit_list(request.user)[:DASHBOARD_HITS],
     }
     return render(request, "casebook/dashboard.html", context)
 
@@ -97,3 +101,28 @@ def _member_access(request: HttpRequest, member: Member, action: str) -> HttpRes
     else:
         messages.success(request, done % {"user": member.user})
     return redirect("member_edit", member=member.uuid)
+
+
+# --- notifications -------------------------------------------------------------------------
+
+NOTIFICATIONS_PER_PAGE = 25
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def notifications(request: HttpRequest) -> HttpResponse:
+    """The user's agency's notifications, newest first. POST marks them all as read, or the
+    one named by ``notification`` (a uuid; anything else marks nothing)."""
+    rows = selectors.notification_list(request.user)
+    if request.method == "POST":
+        unread = rows.filter(Q(is_read=False))
+        which = request.POST.get("notification")
+        if which is not None:
+            try:
+                unread = unread.filter(uuid=UUID(which))
+            except ValueError:
+                unread = unread.none()
+        services.notifications_mark_read(user=request.user, notifications=unread)
+        return redirect("notifications")
+    page = Paginator(rows, NOTIFICATIONS_PER_PAGE).get_page(request.GET.get("page"))
+    return render(request, "casebook/notifications.html", {"page": page})

@@ -8,8 +8,13 @@ query per historical model, plus at most one for labels (lead officers' names), 
 number of history rows.
 
 Every old/new value shown in the change history goes through ``format_value`` and every entity
-named in it through ``entity_label``: the protected-identity masking of history (a later
-issue) belongs in those two functions.
+named in it through ``entity_label``: that is where protected identities are masked. For a
+member who may not see them (``protection.may_see_protected(case)``), an entity that is or
+ever was protected (by its role or its holder's, in any of its historical records) is named by
+its pseudonym everywhere in the history, and its identifying values, old and new, are hidden;
+so are the evidence notes of relationships and the descriptions of movements that involve one,
+and the names, descriptions and content types of protected evidence files. This is worked out
+from the historical records already read: no extra query.
 """
 
 import datetime
@@ -26,6 +31,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from casebook.models import Agency, Country
+from cases import protection
 from cases.countries import country_name
 from cases.models import (
     Case,
@@ -61,7 +67,18 @@ ACTIONS = {
 # Never listed as changed: identity and bookkeeping that every save touches or that never
 # changes, and the storage path of evidence (it names no one and means nothing to a reader).
 HIDDEN_FIELDS = frozenset(
-    {"id", "uuid", "case", "created_at", "updated_at", "created_by", "file", "uploaded_at"}
+    {
+        "id",
+        "uuid",
+        "case",
+        "created_at",
+        "updated_at",
+        "created_by",
+        "file",
+        "uploaded_at",
+        # Bookkeeping of pseudonyms: the pseudonym itself is the entity's label.
+        "protected_number",
+    }
 )
 
 # ``Entity.subtype`` has no choices of its own: its codes depend on the kind. Locations use
@@ -196,6 +213,13 @@ class Labels:
     movements: dict[int, str] = field(default_factory=dict)
     users: dict[int, str] = field(default_factory=dict)
     agencies: dict[int, str] = field(default_factory=dict)
+    # Ids of the objects, per model, whose protected values the viewer may not see (empty
+    # for a viewer who may see protected identities), and the pseudonyms of evidence files.
+    hidden: dict[type[models.Model], set[int]] = field(default_factory=dict)
+    evidence: dict[int, str] = field(default_factory=dict)
+
+    def is_hidden(self, model: type[models.Model], object_id: int) -> bool:
+        return object_id in self.hidden.get(model, ())
 
 
 @dataclass(frozen=True)
@@ -229,24 +253,36 @@ class CaseHistory:
     users: list[tuple[str, str]]
 
 
-def entity_label(record: Any) -> str:
-    """The display text of an entity from one of its historical records (or the entity)."""
+def entity_label(record: Any, *, labels: Labels | None = None) -> str:
+    """The display text of an entity from one of its historical records (or the entity):
+    its pseudonym (from ``labels``) if the viewer may not see it."""
+    if labels is not None and labels.is_hidden(Entity, record.id):
+        return labels.entities.get(record.id) or _("protected entity")
     instance = record.instance if hasattr(record, "instance") else record
     return str(instance.label)
 
 
 def format_value(
-    model: type[models.Model], field_name: str, value: Any, *, labels: Labels | None = None
+    model: type[models.Model],
+    field_name: str,
+    value: Any,
+    *,
+    labels: Labels | None = None,
+    protected: bool = False,
 ) -> str:
     """How an old or new value of ``model.field_name`` is shown in the change history.
 
     ``value`` is what a historical record holds: the id for a foreign key. Choice codes become
-    their labels; entities, users and agencies their names from ``labels``, countries their
-    names in the active language.
+    their labels; entities, users and agencies their names from ``labels`` (pseudonyms for
+    protected entities the viewer may not see), countries their names in the active language.
+    ``protected``: the value belongs to an object whose protected values the viewer may not
+    see; an identifying field (``protection.PROTECTED_FIELDS``) is then hidden.
     """
     labels = labels or Labels()
     if value is None or value == "":
         return EMPTY
+    if protected and field_name in protection.PROTECTED_FIELDS.get(model, ()):
+        return protection.HIDDEN_VALUE
     model_field = model._meta.get_field(field_name)
     if model_field.is_relation:
         target = model_field.related_model
@@ -297,11 +333,52 @@ def _diff_fields(model: type[models.Model]) -> list["models.Field[Any, Any]"]:
     return [f for f in model._meta.concrete_fields if f.name not in HIDDEN_FIELDS]
 
 
+def _hide_protected(case: Case, records: dict[str, list[Any]], labels: Labels) -> None:
+    """Fill ``labels.hidden`` and the pseudonyms with what was ever protected, for a viewer who
+    may not see protected identities (as ``protection.pseudonym`` names them). Records are
+    oldest first, so the last one per id wins."""
+    protected_roles = Entity.PROTECTED_ROLES
+    # The latest record with a protected role gives the number: "Victim 3 of ...".
+    by_role: dict[int, Any] = {r.id: r for r in records["entity"] if r.role in protected_roles}
+    # The latest record held by a protected holder names what it holds after the holder.
+    held: dict[int, Any] = {r.id: r for r in records["entity"] if r.holder_id in by_role}
+    latest: dict[int, Any] = {r.id: r for r in records["entity"]}
+    for entity_id, record in by_role.items():
+        labels.entities[entity_id] = protection.role_pseudonym(
+            record.role, record.protected_number, case.reference
+        )
+    for entity_id, record in held.items():
+        if entity_id in by_role and latest[entity_id].holder_id not in by_role:
+            continue  # named after its own role now
+        labels.entities[entity_id] = protection.held_pseudonym(
+            record.kind, labels.entities[record.holder_id]
+        )
+    entities = set(by_role) | set(held)
+    movements = {
+        r.id for r in records["movement"] if {r.origin_id, r.destination_id} & entities
+    } | {r.movement_id for r in records["facilitator"] if r.entity_id in entities}
+    evidence = sorted({r.id for r in records["evidence"] if r.protected})
+    labels.hidden = {
+        Entity: entities,
+        Relationship: {
+            r.id for r in records["relationship"] if {r.source_id, r.target_id} & entities
+        },
+        Movement: movements,
+        Evidence: set(evidence),
+    }
+    labels.evidence = {
+        evidence_id: protection.evidence_pseudonym(rank)
+        for rank, evidence_id in enumerate(evidence, start=1)
+    }
+
+
 def _labels(case: Case, records: dict[str, list[Any]]) -> Labels:
     labels = Labels(agencies={case.owner_agency_id: str(case.owner_agency.name)})
+    if not protection.may_see_protected(case):
+        _hide_protected(case, records, labels)
     # Records are oldest first: the last one per id is the latest (or deleted) state.
     for record in records["entity"]:
-        labels.entities[record.id] = entity_label(record)
+        labels.entities[record.id] = entity_label(record, labels=labels)
     for record in records["movement"]:
         labels.movements[record.id] = _movement_label(record, labels)
     user_ids = {r.lead_officer_id for r in records["case"] if r.lead_officer_id}
@@ -329,7 +406,7 @@ def _object_label(object_type: str, record: Any, labels: Labels) -> tuple[str, s
         )
     if object_type == "entity":
         kinds = dict(Entity.Kind.choices)
-        return str(kinds.get(record.kind, record.kind)), entity_label(record)
+        return str(kinds.get(record.kind, record.kind)), entity_label(record, labels=labels)
     if object_type == "relationship":
         return _("Relationship"), "{source} {kind} {target}".format(
             source=format_value(Relationship, "source", record.source_id, labels=labels),
@@ -348,13 +425,14 @@ def _object_label(object_type: str, record: Any, labels: Labels) -> tuple[str, s
     if object_type == "note":
         body = Truncator(" ".join(record.body.split())).chars(60)
         return _("Note"), f"{record.noted_on.isoformat()}: {body}"
-    return _("Evidence file"), str(record.original_name)
+    return _("Evidence file"), labels.evidence.get(record.id) or str(record.original_name)
 
 
 def _changes(
     model: type[models.Model], previous: Any, record: Any, labels: Labels
 ) -> tuple[FieldChange, ...]:
     changes = []
+    protected = labels.is_hidden(model, record.id)
     for model_field in _diff_fields(model):
         old = getattr(previous, model_field.attname)
         new = getattr(record, model_field.attname)
@@ -363,8 +441,8 @@ def _changes(
         changes.append(
             FieldChange(
                 field=capfirst(str(model_field.verbose_name)),
-                old=format_value(model, model_field.name, old, labels=labels),
-                new=format_value(model, model_field.name, new, labels=labels),
+                old=format_value(model, model_field.name, old, labels=labels, protected=protected),
+                new=format_value(model, model_field.name, new, labels=labels, protected=protected),
             )
         )
     return tuple(changes)
@@ -403,11 +481,19 @@ def _events(
                 action=action,
                 action_label=str(action_label),
                 changes=changes,
-                entity=record.instance if object_type == "entity" else None,
+                entity=_event_entity(record, labels) if object_type == "entity" else None,
                 order=(type_order, record.history_id),
             )
         )
     return events
+
+
+def _event_entity(record: Any, labels: Labels) -> Entity:
+    """The entity as it was, masked (named by its pseudonym) if the viewer may not see it."""
+    instance: Entity = record.instance
+    if labels.is_hidden(Entity, record.id):
+        protection.blank_entity(instance, label=labels.entities.get(record.id, ""))
+    return instance
 
 
 def history_events(case: Case, *, object_type: str = "", username: str = "") -> CaseHistory:

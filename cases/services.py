@@ -18,7 +18,7 @@ from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Max, Q
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -251,32 +251,80 @@ def _store_match_keys(entity: Entity, keys: list[matchkeys.MatchKey]) -> None:
     )
 
 
+def _assign_protected_number(entity: Entity, *, stored_role: str | None) -> None:
+    """Give the entity its pseudonym number ("Victim 3 of ...") when it takes a protected
+    role: if it has none yet, or its role changed from ``stored_role`` to another role.
+
+    A number is never given to two entities of the same case and role: the next one is one
+    more than any ever given (the history counts removed entities and past roles), and the
+    case row is locked so that two writers cannot take the same. An entity that had a number
+    for this role before (victim, then suspect, then victim again) gets its number back.
+    Call inside a transaction, before saving the entity.
+    """
+    role = entity.role
+    if role not in Entity.PROTECTED_ROLES:
+        return
+    if entity.protected_number is not None and stored_role == role:
+        return
+    list(Case.objects.select_for_update().filter(pk=entity.case_id).values_list("pk"))
+    historical = Entity.history.model  # type: ignore[attr-defined]
+    past = historical.objects.filter(case_id=entity.case_id, role=role)
+    if entity.pk is not None:
+        own = past.filter(id=entity.pk).aggregate(n=Max("protected_number"))["n"]
+        if own is not None:
+            entity.protected_number = own
+            return
+    highest = max(
+        past.aggregate(n=Max("protected_number"))["n"] or 0,
+        Entity.objects.filter(case_id=entity.case_id, role=role).aggregate(
+            n=Max("protected_number")
+        )["n"]
+        or 0,
+    )
+    entity.protected_number = highest + 1
+
+
+def _queue_hits_detect(entity: Entity) -> None:
+    """After commit, compare the entity's keys with other cases' (``cases.hits``). Robust: a
+    failed detection (re-run by ``manage.py detect_hits``) never fails the saved write."""
+    from cases import tasks
+
+    entity_id = entity.pk
+    transaction.on_commit(lambda: tasks.hits_detect_task.delay(entity_id), robust=True)
+
+
 @transaction.atomic
 def entity_add(*, actor: Any, case: Case, kind: str, **values: Any) -> Entity:
-    """Add an entity to a case and store its match keys."""
+    """Add an entity to a case and store its match keys; queues hit detection on commit."""
     unknown = set(values) - set(ENTITY_FIELDS)
     if unknown:
         raise TypeError(f"not entity fields: {sorted(unknown)}")
     entity = Entity(case=case, kind=kind, created_by=actor, **values)
     keys = _check_entity(entity)
+    _assign_protected_number(entity, stored_role=None)
     _attribute(entity, actor)
     entity.save()
     _store_match_keys(entity, keys)
+    _queue_hits_detect(entity)
     return entity
 
 
 @transaction.atomic
 def entity_update(*, actor: Any, entity: Entity, **changes: Any) -> Entity:
-    """Change an entity (not its kind or case) and rebuild its match keys."""
+    """Change an entity (not its kind or case) and rebuild its match keys; queues hit
+    detection on commit (hits of pairs that no longer share a key are removed)."""
     unknown = set(changes) - set(ENTITY_FIELDS)
     if unknown:
         raise TypeError(f"not entity fields: {sorted(unknown)}")
+    stored_role = entity.role  # as fetched: the form edits a copy
     for field, value in changes.items():
         setattr(entity, field, value)
     keys = _check_entity(entity)
+    _assign_protected_number(entity, stored_role=stored_role)
     _attribute(entity, actor)
     entity.save()
     _store_match_keys(entity, keys)
+    _queue_hits_detect(entity)
     return entity
 
 
@@ -460,9 +508,14 @@ def evidence_add(
     case: Case,
     upload: UploadedFile,
     description: str = "",
+    protected: bool = True,
     remote_addr: str | None = None,
 ) -> Evidence:
     """Store an evidence file with its SHA-256 and open its chain of custody.
+
+    A ``protected`` file (the default: statements, photos and documents usually identify
+    someone) shows its name, description and content only to members who may see the
+    case's protected identities.
 
     Call as the outermost transaction (from a view): if this service fails, the stored copy
     is removed again. Queues an independent integrity check of the stored copy after commit.
@@ -484,6 +537,7 @@ def evidence_add(
         size=size,
         sha256=sha256,
         description=description,
+        protected=protected,
         uploaded_by=actor,
     )
     evidence.file.save(name, upload, save=False)

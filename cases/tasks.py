@@ -1,6 +1,7 @@
 """Background work on cases. Tasks take primary keys, are idempotent and call services."""
 
 from celery import shared_task
+from django.db import OperationalError
 
 from cases import services
 from cases.models import Evidence
@@ -20,3 +21,47 @@ def evidence_verify(evidence_id: int) -> str | None:
     if evidence is None:
         return None
     return services.evidence_verify_integrity(evidence=evidence).action
+
+
+@shared_task(
+    acks_late=True,
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    max_retries=5,
+)
+def shares_expire_task() -> int:
+    """Close the shares whose expiry has passed and notify both agencies (Celery beat runs it
+    every few minutes). Idempotent; expired shares gave no access already. Returns how many
+    shares it closed."""
+    from cases import sharing
+
+    return sharing.shares_expire()
+
+
+@shared_task(
+    acks_late=True,
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    max_retries=5,
+)
+def hits_detect_task(entity_id: int) -> int:
+    """Compare an entity's match keys with other cases' and update its hits (queued on commit
+    by ``entity_add`` / ``entity_update``). Idempotent; returns the number of new hits."""
+    from cases import hits
+
+    return len(hits.hits_detect(entity_id=entity_id))
+
+
+@shared_task(
+    acks_late=True,
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    max_retries=5,
+)
+def hits_notify_task(pairs: list[list[int]]) -> int:
+    """Notify the owner agencies of new hits, given as [lower entity id, higher entity id]
+    pairs (queued on commit by ``hits_detect``). Idempotent: a notice already given is not
+    given again. Returns the number of notifications written."""
+    from cases import hits
+
+    return hits.hits_notify(pairs=pairs)

@@ -7,6 +7,10 @@ app_name = "cases"
 urlpatterns = [
     path("", views.case_list, name="list"),
     path("new/", views.case_create, name="create"),
+    path("hits/", views.hits, name="hits"),
+    path("hits/<uuid:hit>/dismiss/", views.hit_dismiss, name="hit_dismiss"),
+    path("hits/common-keys/", views.common_keys, name="common_keys"),
+    path("hits/common-keys/<uuid:key>/mark/", views.common_key_mark, name="common_key_mark"),
     path("<uuid:case>/", views.case_detail, name="detail"),
     path("<uuid:case>/edit/", views.case_edit, name="edit"),
     path("<uuid:case>/timeline/", views.case_timeline, name="timeline"),
@@ -35,4 +39,6 @@ urlpatterns = [
         views.evidence_download,
         name="evidence_download",
     ),
+    path("<uuid:case>/shares/", views.case_shares, name="shares"),
+    path("<uuid:case>/shares/<uuid:share>/revoke/", views.share_revoke, name="share_revoke"),
 ]

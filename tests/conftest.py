@@ -5,14 +5,29 @@
 - ``outsider``: Costa Rica's judicial police, investigator; may see nothing of Panama's cases
 """
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from django.test import Client
 
+from casebook.celery import app
 from casebook.models import Agency, Country
 from cases.models import Case
 from tests.factories import AgencyFactory, make_case, make_member
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _tasks_in_process() -> Iterator[None]:
+    """Tasks run eagerly in the test process whatever broker the settings name (CI names
+    RabbitMQ): a message left in a broker queue by one test would reach the real worker of
+    another. Only the tests marked ``worker`` switch this off, to send their tasks to a worker.
+    Session-scoped, so that module fixtures that build data (the leak test's world) have it too.
+    """
+    was_eager = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = was_eager
 
 
 @pytest.fixture(autouse=True)

@@ -75,6 +75,13 @@ class CaseFilterForm(StyledFormMixin, forms.Form):
         return any(self.cleaned_data.get(name) for name in ("q", "status", "kind", "country"))
 
 
+CONFLICT_DECISIONS = [
+    ("", ""),
+    ("revoke", _("Revoke these shares")),
+    ("keep", _("Keep them")),
+]
+
+
 class LeadOfficerField(forms.ModelChoiceField):
     def label_from_instance(self, obj: Any) -> str:
         return obj.get_full_name() or obj.get_username()
@@ -118,8 +125,29 @@ class CaseForm(StyledFormMixin, forms.Form):
         widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}),
     )
 
-    def __init__(self, *args: Any, agency: Agency, lead_officer: Any = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        agency: Agency,
+        lead_officer: Any = None,
+        editing: bool = False,
+        may_change_code: bool = True,
+        **kwargs: Any,
+    ) -> None:
+        """``editing``: the edit form, which also carries the owner's decision on shares a
+        raised handling code would not allow; ``may_change_code``: only the owner agency
+        changes the handling code (for others the field is shown but disabled)."""
         super().__init__(*args, **kwargs)
+        if editing:
+            # Set by the "Revoke these shares" / "Keep them" buttons, shown when needed.
+            self.fields["conflicting_shares"] = forms.ChoiceField(
+                required=False, choices=CONFLICT_DECISIONS, widget=forms.HiddenInput
+            )
+        if not may_change_code:
+            self.fields["handling_code"].disabled = True
+            self.fields["handling_code"].help_text = _(
+                "Only the owner agency may change the handling code."
+            )
         officers = Q(member__agency=agency, is_active=True)
         if lead_officer is not None:
             # Keep a deactivated lead officer selectable, so that saving does not silently
@@ -131,6 +159,13 @@ class CaseForm(StyledFormMixin, forms.Form):
             .order_by("last_name", "first_name", "username")
         )
         self.fields["opened_on"].widget.attrs["max"] = timezone.localdate().isoformat()
+
+    def update_values(self) -> dict[str, Any]:
+        """What ``cases.sharing.case_update_with_code`` takes, from the cleaned edit form."""
+        values = dict(self.cleaned_data)
+        decision = values.pop("conflicting_shares", "")
+        values["revoke_conflicting"] = {"revoke": True, "keep": False}.get(decision)
+        return values
 
     @staticmethod
     def initial_for(case: Case, countries: list[Country]) -> dict[str, Any]:

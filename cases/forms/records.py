@@ -28,7 +28,8 @@ if TYPE_CHECKING:
 def entity_label(entity: Entity) -> str:
     """How an entity is named on the record pages (choices, confirmations).
 
-    The single place to change when protected identities get pseudonyms.
+    Entities come from ``selectors.entity_list(case)``, masked for members who may not see
+    protected identities: a protected entity's label is then its pseudonym.
     """
     return f"{entity.label} ({entity.get_kind_display()}, {entity.get_role_display()})"
 
@@ -190,6 +191,13 @@ class MovementForm(StyledFormMixin, forms.Form):
         return data
 
 
+# Notes are free text that no one can mask: names must go where they are protected.
+NOTE_WARNING = _(
+    "Do not write the names of victims, witnesses or informants in notes: add them as "
+    "entities, where they are protected."
+)
+
+
 class NoteForm(StyledFormMixin, forms.Form):
     noted_on = forms.DateField(label=_("Date"), widget=DateInput())
     body = forms.CharField(
@@ -197,6 +205,8 @@ class NoteForm(StyledFormMixin, forms.Form):
         widget=forms.Textarea(attrs={"rows": 6}),
         error_messages={"required": _("Write the note: it cannot be empty.")},
     )
+    # Shown above the form (``cases/note_form.html``).
+    warning = NOTE_WARNING
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("initial", {"noted_on": timezone.localdate()})
@@ -230,6 +240,17 @@ class EvidenceForm(StyledFormMixin, forms.Form):
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("What the file is, where and how it was obtained."),
+    )
+    protected = forms.BooleanField(
+        label=_("Contains protected identities (victims, witnesses or informants)"),
+        required=False,
+        initial=True,
+        help_text=_(
+            "Leave this ticked for statements, photos, documents and anything else that could "
+            "identify a protected person: its name, description and content are then shown "
+            "only to those who may see the case's protected identities. Everyone else sees "
+            '"Protected evidence file" and cannot download it.'
+        ),
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

@@ -89,6 +89,8 @@ class Case(models.Model):
         indexes = [
             models.Index(fields=["owner_agency", "status"]),
             models.Index(fields=["status", "-updated_at"]),
+            # Counting visible cases by status (the dashboard) from the index alone.
+            models.Index(fields=["status", "id"], name="case_status_id"),
         ]
 
     def __str__(self) -> str:
@@ -158,4 +160,14 @@ class CaseGroupObjectPermission(GroupObjectPermissionBase):
 
     class Meta(GroupObjectPermissionBase.Meta):
         abstract = False
-        indexes = [models.Index(fields=["content_object", "permission", "group"])]
+        indexes = [
+            models.Index(fields=["content_object", "permission", "group"]),
+            # The cases an agency may see, read from the index alone, expiry included:
+            # counting them and driving queries from the grants (``visible_case_ids``).
+            # PostgreSQL only covers ``expires_at``; elsewhere it is a plain index.
+            models.Index(
+                fields=["group", "permission", "content_object"],
+                include=["expires_at"],
+                name="grant_group_perm_case_live",
+            ),
+        ]

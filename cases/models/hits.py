@@ -67,6 +67,8 @@ class CommonKey(models.Model):
     """A key shared by too many entities to mean anything (a bus company's switchboard, a
     shelter's address). It stops producing hits; supervisors confirm it as common."""
 
+    # The public id in URLs (the page where supervisors mark keys common).
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     key = models.CharField(max_length=255, unique=True)
     first_seen_at = models.DateTimeField(default=timezone.now)
     marked_common_by = models.ForeignKey(

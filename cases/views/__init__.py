@@ -3,6 +3,7 @@
 from cases.views.case import case_create, case_detail, case_edit, case_list
 from cases.views.entities import entity_add, entity_detail, entity_edit, entity_remove
 from cases.views.history import case_history, case_timeline
+from cases.views.hits import common_key_mark, common_keys, hit_dismiss, hits
 from cases.views.records import (
     evidence_add,
     evidence_detail,
@@ -13,6 +14,7 @@ from cases.views.records import (
     relationship_add,
     relationship_remove,
 )
+from cases.views.sharing import case_shares, share_revoke
 
 __all__ = [
     "case_create",
@@ -20,7 +22,10 @@ __all__ = [
     "case_edit",
     "case_history",
     "case_list",
+    "case_shares",
     "case_timeline",
+    "common_key_mark",
+    "common_keys",
     "entity_add",
     "entity_detail",
     "entity_edit",
@@ -28,9 +33,12 @@ __all__ = [
     "evidence_add",
     "evidence_detail",
     "evidence_download",
+    "hit_dismiss",
+    "hits",
     "movement_add",
     "movement_remove",
     "note_add",
     "relationship_add",
     "relationship_remove",
+    "share_revoke",
 ]

@@ -12,9 +12,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from casebook.auth import ADD_CASE, may
-from cases import selectors, services
+from cases import selectors, services, sharing
 from cases.forms.case import CaseFilterForm, CaseForm
-from cases.models import Entity
+from cases.models import CaseShare, Entity
 
 PAGE_SIZE = 25
 
@@ -23,7 +23,7 @@ PAGE_SIZE = 25
 @require_GET
 def case_list(request: HttpRequest) -> HttpResponse:
     form = CaseFilterForm(request.GET)
-    cases = selectors.case_list(request.user, filters=form.filters())
+    cases = selectors.CaseResults(request.user, form.filters())
     # get_page() turns a non-number into page 1 and an out-of-range number into the last.
     page = Paginator(cases, PAGE_SIZE).get_page(request.GET.get("page"))
     context = {"form": form, "page": page, "is_filtered": form.is_filtered()}
@@ -76,22 +76,32 @@ def case_edit(request: HttpRequest, case: UUID) -> HttpResponse:
     case_obj = selectors.get_case_for_user(request.user, case, action="change")
     initial = CaseForm.initial_for(case_obj, list(selectors.case_country_list(case_obj)))
     data = request.POST if request.method == "POST" else None
+    is_owner = request.user.member.agency_id == case_obj.owner_agency_id  # type: ignore[union-attr]
     form = CaseForm(
-        data, agency=case_obj.owner_agency, lead_officer=case_obj.lead_officer, initial=initial
+        data,
+        agency=case_obj.owner_agency,
+        lead_officer=case_obj.lead_officer,
+        initial=initial,
+        editing=True,
+        may_change_code=is_owner,
     )
+    conflicts: list[CaseShare] = []
     if form.is_bound and form.is_valid():
-        changes = dict(form.cleaned_data)
-        countries = changes.pop("countries")
+        values = form.update_values()
         try:
-            services.case_update(actor=request.user, case=case_obj, countries=countries, **changes)
+            sharing.case_update_with_code(actor=request.user, case=case_obj, **values)
         except ValidationError as error:
             form.add_service_error(error)
+            if "conflicting_shares" in getattr(error, "error_dict", {}):
+                # Raising the code: show the owner what it would not allow, and ask.
+                conflicts = sharing.code_change_conflicts(case_obj, values["handling_code"])
         else:
             messages.success(
                 request, _("Case %(reference)s saved.") % {"reference": case_obj.reference}
             )
             return redirect(case_obj)
-    return render(request, "cases/case_form.html", {"form": form, "case": case_obj})
+    context = {"form": form, "case": case_obj, "conflicts": conflicts}
+    return render(request, "cases/case_form.html", context)
 
 
 def _group_by_kind(entities: list[Entity]) -> list[tuple[str, list[Entity]]]:

@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from cases import selectors, services
+from cases import protection, selectors, services
 from cases.forms.entities import (
     add_service_errors,
     entity_facts,
@@ -20,6 +20,8 @@ from cases.forms.entities import (
     identifier_rows,
 )
 from cases.models import Case, Entity
+
+ENTITY_HITS = 10  # on the entity page; the hits page lists them all
 
 
 def _case_entities_url(case: Case) -> str:
@@ -57,15 +59,23 @@ def entity_add(request: HttpRequest, case: UUID, kind: str) -> HttpResponse:
 def entity_detail(request: HttpRequest, case: UUID, entity: UUID) -> HttpResponse:
     the_entity = selectors.get_entity_for_user(request.user, case, entity)
     keys = selectors.match_key_list(the_entity).values_list("key", flat=True)
+    # A protected entity the user may not see: its pseudonym, kind and role, and its links.
+    protected_page = protection.is_masked(the_entity)
     context = {
         "case": the_entity.case,
         "entity": the_entity,
-        "facts": entity_facts(the_entity),
+        "protected_page": protected_page,
+        "facts": [] if protected_page else entity_facts(the_entity),
         "holdings": selectors.entity_holdings(the_entity),
         "relationships": selectors.entity_relationships(the_entity),
         "movements": selectors.entity_movements(the_entity),
         "identifiers": identifier_rows(list(keys)),
-        "can_contribute": "contribute" in the_entity.case.user_actions,  # type: ignore[attr-defined]
+        # Editing requires seeing what one edits (get_entity_for_user refuses it too).
+        "can_contribute": "contribute" in the_entity.case.user_actions  # type: ignore[attr-defined]
+        and not protected_page,
+        # Cross-case matches: links to what the user may see, hits (whom to contact) otherwise.
+        "matches": selectors.entity_matches(request.user, the_entity),
+        "entity_hits": selectors.hit_list(request.user, entity=the_entity)[:ENTITY_HITS],
     }
     return render(request, "cases/entity_detail.html", context)
 

@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods
 
-from cases import selectors, services
+from cases import protection, selectors, services
 from cases.forms.records import (
     EvidenceForm,
     EvidenceUploadLimitHandler,
@@ -156,6 +156,7 @@ def _evidence_add(request: HttpRequest, case: UUID) -> HttpResponse:
                 case=the_case,
                 upload=form.cleaned_data["file"],
                 description=form.cleaned_data["description"],
+                protected=form.cleaned_data["protected"],
                 remote_addr=_remote_addr(request),
             )
         except ValidationError as error:
@@ -181,6 +182,8 @@ def _render_evidence(
         "evidence": evidence,
         "custody": selectors.custody_list(evidence),
         "file_missing": file_missing,
+        # A protected file the user may not see: its pseudonym, and no download.
+        "protected_file": protection.is_masked(evidence),
     }
     return render(request, "cases/evidence_detail.html", context, status=status)
 
@@ -196,8 +199,11 @@ def _download_name(name: str) -> str:
 @login_required
 @require_GET
 def evidence_download(request: HttpRequest, case: UUID, evidence: UUID) -> HttpResponseBase:
-    """Any member who may view the case may download; every download enters the custody log."""
-    item = selectors.get_evidence_for_user(request.user, case, evidence, action="view")
+    """Any member who may view the case may download; every download enters the custody log
+    and the access log."""
+    item = selectors.get_evidence_for_user(
+        request.user, case, evidence, action="view", logged_as="download"
+    )
     try:
         stored = item.file.open("rb")
     except FileNotFoundError:

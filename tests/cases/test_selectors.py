@@ -97,6 +97,10 @@ def test_case_list_is_one_query_whatever_the_number_of_cases(
     with CaptureQueriesContext(connection) as queries:
         cases = list(selectors.case_list(investigator))
     assert len(cases) == 12
+    # The agency's groups (read once per user object, i.e. per request), then the list.
+    assert len(queries) == 2
+    with CaptureQueriesContext(connection) as queries:
+        assert len(list(selectors.case_list(investigator))) == 12
     assert len(queries) == 1
 
 

@@ -60,6 +60,8 @@ def running_worker() -> Iterator[WorkController]:
     was_eager = app.conf.task_always_eager
     app.conf.task_always_eager = False
     try:
+        # Messages another run left in the broker (a run stopped half-way) are not ours.
+        app.control.purge()
         with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=20) as w:
             yield w
             stop_soon(w)

@@ -1,0 +1,225 @@
+"""What the access log costs a page. A script, not a test:
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres .venv/bin/python bench/access_log.py
+
+Reuses the bench database ``casebook_bench`` seeded by ``bench/pages.py`` (run that first; this
+script never drops or re-seeds it). Makes sure the access log already holds ``--log-rows``
+entries (1,000,000 by default, bulk-inserted in SQL) so that every INSERT maintains indexes of a
+realistic size, then requests the case detail page (200 entities) and the case list as
+``investigator.pa``, alternating requests with the log on and off (``casebook.access.record``
+replaced by a no-op), and prints the median of each and the median paired difference. The
+target is under 2 ms added per request. It also times the supervisors' access-log page on that log.
+
+The rows this script writes stay in the bench database: the log is append-only (a trigger
+refuses DELETE); drop the database to start again.
+"""
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import pages  # noqa: E402  (bench/pages.py: configure, seed, big_case)
+
+TARGET_MS = 2.0
+SUPERVISOR = "supervisor.pa"
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--pairs", type=int, default=150, help="on/off request pairs per page")
+    parser.add_argument(
+        "--log-rows", type=int, default=1_000_000, help="access-log rows to have beforehand"
+    )
+    parser.add_argument(
+        "--database-url",
+        default=os.environ.get("DATABASE_URL", ""),
+        help="PostgreSQL server holding casebook_bench (default: $DATABASE_URL)",
+    )
+    parser.add_argument(
+        "--allow-sqlite", action="store_true", help="run on SQLite (var/bench.sqlite3)"
+    )
+    args = parser.parse_args(argv)
+    # What bench/pages.py's helpers expect: never drop the seeded database here.
+    args.reuse, args.cases, args.seed = True, 50_000, 1
+    return args
+
+
+def fill_log(rows: int) -> int:
+    """Insert synthetic entries until the log holds ``rows``; returns how many it holds."""
+    from django.db import connection
+    from django.db.models import Max, Min
+
+    from casebook.models import AccessLog
+    from cases.models import Case
+
+    have = AccessLog.objects.count()
+    missing = rows - have
+    if missing <= 0 or connection.vendor != "postgresql":
+        return have
+    started = time.monotonic()
+    bounds = Case.objects.aggregate(first=Min("pk"), last=Max("pk"))
+    with connection.cursor() as cursor:
+        # Spread over 90 days and every case, by a handful of users of several agencies.
+        cursor.execute(
+            """
+            INSERT INTO casebook_accesslog
+                (at, user_id, username, agency_id, case_id, case_reference, action,
+                 object_type, object_uuid, path, remote_addr, detail)
+            SELECT now() - (i %% 7776000) * interval '1 second', u.id, u.username,
+                   m.agency_id, c.id, c.reference, 'view', 'case', c.uuid,
+                   '/cases/' || c.uuid || '/', '192.0.2.1', 'cases:detail'
+            FROM generate_series(1, %s) AS i
+            JOIN cases_case c ON c.id = %s + (i::bigint * 7919) %% (%s - %s + 1)
+            JOIN casebook_member m ON m.id = 1 + i %% (SELECT count(*) FROM casebook_member)
+            JOIN auth_user u ON u.id = m.user_id
+            """,
+            [missing, bounds["first"], bounds["last"], bounds["first"]],
+        )
+        cursor.execute("ANALYZE casebook_accesslog")
+    print(f"Added {missing:,} entries to the access log in {time.monotonic() - started:.0f} s.")
+    return AccessLog.objects.count()
+
+
+def timed(client: Any, url: str, repeat: int) -> list[float]:
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        response = client.get(url)
+        times.append((time.perf_counter() - started) * 1000)
+        if response.status_code != 200:
+            sys.exit(f"{url} answered {response.status_code}")
+    return times
+
+
+def set_logging(on: bool, original: Callable[..., None]) -> None:
+    """Put ``casebook.access.record`` back (on) or replace it by a no-op (off)."""
+    from casebook import access
+
+    def no_op(**kwargs: Any) -> None:
+        return None
+
+    access.record = original if on else no_op  # type: ignore[assignment]
+
+
+def compare(client: Any, url: str, pairs: int) -> tuple[float, float, float]:
+    """Medians with the log on and off, and the median of the paired differences.
+
+    Requests alternate on, off, on, off... (the order flipped every pair) so that whatever
+    else the machine does slows both alike; each pair's difference is one sample.
+    """
+    from casebook import access
+
+    original = access.record
+    on: list[float] = []
+    off: list[float] = []
+    timed(client, url, 3)  # warm-up
+    try:
+        for number in range(pairs):
+            for mode in (True, False) if number % 2 == 0 else (False, True):
+                set_logging(mode, original)
+                (on if mode else off).extend(timed(client, url, 1))
+    finally:
+        access.record = original  # type: ignore[assignment]
+    differences = [a - b for a, b in zip(on, off, strict=True)]
+    return statistics.median(on), statistics.median(off), statistics.median(differences)
+
+
+def record_alone(user: Any, case: Any, repeat: int) -> float:
+    """Median time of one ``record`` call in a request context: the INSERT and its commit,
+    what the log adds to any page whatever else the page does."""
+    import uuid
+
+    from django.http import HttpRequest, HttpResponse
+    from django.test import RequestFactory
+
+    from casebook import access
+
+    times: list[float] = []
+
+    def view(request: HttpRequest) -> HttpResponse:
+        started = time.perf_counter()
+        access.record(action="view", object_type="entity", case=case, object_uuid=uuid.uuid4())
+        times.append((time.perf_counter() - started) * 1000)
+        return HttpResponse()
+
+    middleware = access.AccessLogMiddleware(view)
+    for _ in range(repeat):
+        request = RequestFactory().get(case.get_absolute_url(), REMOTE_ADDR="192.0.2.1")
+        request.user = user
+        middleware(request)
+    return statistics.median(times[3:])
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    where = pages.configure(args)
+    import django
+
+    django.setup()
+    from django.contrib.auth import get_user_model
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+    from django.urls import reverse
+
+    from casebook.models import AccessLog
+    from cases.models import Case
+
+    print(f"Bench database: {where}")
+    pages.seed(args)
+    if Case.objects.count() < 50_000:
+        sys.exit("casebook_bench is not seeded: run bench/pages.py first.")
+    case = pages.big_case()
+    log_rows = fill_log(args.log_rows)
+    print(f"{Case.objects.count():,} cases, {log_rows:,} access-log entries.")
+
+    users = get_user_model().objects
+    client = Client()
+    client.force_login(users.get(username=pages.USERNAME))
+    rows: list[tuple[str, float, float, float]] = []
+    for page, url in [
+        (f"case detail ({pages.BIG_CASE_ENTITIES} entities)", case.get_absolute_url()),
+        ("case list", reverse("cases:list")),
+    ]:
+        before = AccessLog.objects.count()
+        with CaptureQueriesContext(connection) as captured:
+            client.get(url)
+        inserts = sum(q["sql"].startswith("INSERT") for q in captured.captured_queries)
+        insert_ms = sum(
+            float(q["time"]) * 1000
+            for q in captured.captured_queries
+            if q["sql"].startswith('INSERT INTO "casebook_accesslog"')
+        )
+        written = AccessLog.objects.count() - before
+        on, off, added = compare(client, url, args.pairs)
+        rows.append((page, on, off, added))
+        print(
+            f"{page}: on {on:.2f} ms, off {off:.2f} ms, paired difference {added:+.2f} ms; "
+            f"{written} row(s) written per request ({inserts} INSERT, {insert_ms:.2f} ms in SQL)"
+        )
+
+    alone = record_alone(users.select_related("member").get(username=pages.USERNAME), case, 200)
+    print(f"record() alone: median {alone:.2f} ms per row (INSERT and commit)")
+
+    supervisor = Client()
+    supervisor.force_login(users.get(username=SUPERVISOR))
+    timed(supervisor, reverse("access_log"), 3)  # warm-up
+    log_page = timed(supervisor, reverse("access_log"), 30)
+    print(f"access-log page ({SUPERVISOR}): median {statistics.median(log_page):.1f} ms")
+
+    print()
+    print(f"{'page':<28} {'on ms':>8} {'off ms':>8} {'added ms':>9}")
+    for page, on, off, added in rows:
+        flag = "" if added <= TARGET_MS else f"  over the {TARGET_MS:.0f} ms target"
+        print(f"{page:<28} {on:>8.2f} {off:>8.2f} {added:>9.2f}{flag}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,219 @@
+"""Writing the access log: who read or tried to read what, when and from where.
+
+Reads of case data all go through ``cases.selectors``; the selectors call :func:`record`, which
+writes one ``AccessLog`` row per object and request. :class:`AccessLogMiddleware` makes the
+current request known to :func:`record` (user, agency, path, page, remote address) through a
+context variable, and writes a "refused" row for every request that ends in a 404 or a 403.
+
+Outside a request (Celery tasks, management commands, tests that call selectors directly)
+there is nobody to log and :func:`record` does nothing.
+
+Writing is synchronous and never guarded: if the INSERT fails, the exception propagates and
+the request fails. An access that could not be logged must not be served.
+"""
+
+import ipaddress
+from collections.abc import Callable
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from typing import Any
+from uuid import UUID
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+
+from casebook.models import AccessLog
+from cases.models import Case
+
+MAX_PATH = AccessLog._meta.get_field("path").max_length or 500
+MAX_DETAIL = AccessLog._meta.get_field("detail").max_length or 255
+
+
+@dataclass
+class RequestContext:
+    """What the log needs to know about the request being served."""
+
+    request: HttpRequest
+    remote_addr: str | None
+    # (action, object type, object uuid) already written during this request.
+    written: set[tuple[str, str, str]] = field(default_factory=set)
+
+
+_current: ContextVar[RequestContext | None] = ContextVar("casebook_access_log", default=None)
+
+
+def current() -> RequestContext | None:
+    """The request being served in this context, if any."""
+    return _current.get()
+
+
+def client_address(request: HttpRequest) -> str | None:
+    """The client's IP address: ``REMOTE_ADDR``, or, behind ``CASEBOOK_TRUSTED_PROXY_COUNT``
+    reverse proxies, the address the outermost trusted proxy saw in ``X-Forwarded-For``.
+
+    Anything that is not an IP address is dropped: the column is an ``inet`` on PostgreSQL,
+    and a forged header must not make the log write fail.
+    """
+    address = request.META.get("REMOTE_ADDR", "")
+    proxies = int(getattr(settings, "CASEBOOK_TRUSTED_PROXY_COUNT", 0) or 0)
+    if proxies > 0:
+        # Each trusted proxy appends the address it received the request from; entries to
+        # the left of those are whatever the client chose to send, and are not trusted.
+        forwarded = [
+            part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")
+        ]
+        forwarded = [part for part in forwarded if part]
+        if len(forwarded) >= proxies:
+            address = forwarded[-proxies]
+    try:
+        return str(ipaddress.ip_address(address.strip()))
+    except ValueError:
+        return None
+
+
+def record(
+    *,
+    action: str,
+    object_type: str,
+    case: Case | None = None,
+    object_uuid: UUID | str | None = None,
+    detail: str = "",
+) -> None:
+    """Write one access-log row for the current request: ``action`` (an ``AccessLog.Action``
+    value, or a case action such as "contribute") on an object of ``object_type``.
+
+    Does nothing outside a request, and writes the same (action, object type, object uuid)
+    once per request. ``detail`` is appended to the name of the page (URL name) that was
+    read. Raises whatever the INSERT raises: the caller's request must then fail.
+    """
+    context = _current.get()
+    if context is None:
+        return
+    key = (action, object_type, str(object_uuid or ""))
+    if key in context.written:
+        return
+    _write(
+        context.request,
+        user=getattr(context.request, "user", None),
+        remote_addr=context.remote_addr,
+        action=action,
+        object_type=object_type,
+        case_id=case.pk if case is not None else None,
+        case_reference=case.reference if case is not None else "",
+        object_uuid=object_uuid,
+        detail=_page_detail(context.request, detail),
+    )
+    context.written.add(key)
+
+
+def record_refusal(*, user: Any, case: Case | None, action: str, detail: str) -> None:
+    """Write a "refused" row: ``user`` tried ``action`` (e.g. "share") on ``case`` and a
+    service refused it (``detail`` says why). For views that catch a service's
+    ``ValidationError``; 404s and 403s are logged by the middleware already.
+
+    Written inside or outside a request (the path and address are known only inside)."""
+    context = _current.get()
+    request = context.request if context is not None else None
+    _write(
+        request,
+        user=user,
+        remote_addr=context.remote_addr if context is not None else None,
+        action=AccessLog.Action.REFUSED,
+        object_type="case" if case is not None else "page",
+        case_id=case.pk if case is not None else None,
+        case_reference=case.reference if case is not None else "",
+        object_uuid=case.uuid if case is not None else None,
+        detail=f"{action}: {detail}",
+    )
+
+
+def _write(
+    request: HttpRequest | None,
+    *,
+    user: Any,
+    remote_addr: str | None,
+    action: str,
+    object_type: str,
+    case_id: int | None,
+    case_reference: str,
+    object_uuid: UUID | str | None,
+    detail: str,
+) -> AccessLog:
+    if user is not None and not getattr(user, "is_authenticated", False):
+        user = None
+    member = getattr(user, "member", None) if user is not None else None
+    return AccessLog.objects.create(
+        user=user,
+        username=user.get_username() if user is not None else "",
+        agency_id=member.agency_id if member is not None else None,
+        case_id=case_id,
+        case_reference=case_reference,
+        action=action,
+        object_type=object_type,
+        object_uuid=object_uuid,
+        path=request.get_full_path()[:MAX_PATH] if request is not None else "",
+        remote_addr=remote_addr,
+        detail=detail[:MAX_DETAIL],
+    )
+
+
+def _page_detail(request: HttpRequest, detail: str = "") -> str:
+    """The URL name of the page (e.g. "cases:history"), then ``detail``."""
+    match = request.resolver_match
+    view_name = match.view_name if match is not None else ""
+    return f"{view_name} {detail}".strip()
+
+
+class AccessLogMiddleware:
+    """Makes the current request known to :func:`record`, and logs refused requests.
+
+    Place it after ``AuthenticationMiddleware`` (it reads ``request.user``, lazily)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        token = _current.set(RequestContext(request, client_address(request)))
+        try:
+            return self.get_response(request)
+        finally:
+            _current.reset(token)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> None:
+        if isinstance(exception, Http404 | PermissionDenied):
+            _record_refused_request(request, 404 if isinstance(exception, Http404) else 403)
+        # Django then answers with its usual 404 or 403 page: the requester learns nothing.
+
+
+def _record_refused_request(request: HttpRequest, status: int) -> None:
+    match = request.resolver_match
+    kwargs = match.kwargs if match is not None else {}
+    # The most specific public id in the URL names what was asked for ("entity", "evidence"...).
+    object_type, object_uuid = "page", None
+    for name, value in kwargs.items():
+        if isinstance(value, UUID):
+            object_type, object_uuid = name, value
+    case_id, case_reference = None, ""
+    case_uuid = kwargs.get("case")
+    if isinstance(case_uuid, UUID):
+        # The one lookup of a case outside the permission-aware selectors. It is safe: the id
+        # and reference go into the log row only, which the owner agency's supervisors read to
+        # see who tried to reach their case; the requester gets the same 404 or 403 whether
+        # the case exists or not, and their own supervisors are not shown the reference of a
+        # case they may not see (``casebook.selectors.access_log_for_supervisor``).
+        row = Case.objects.filter(uuid=case_uuid).values_list("pk", "reference").first()
+        if row is not None:
+            case_id, case_reference = row
+    context = _current.get()
+    _write(
+        request,
+        user=getattr(request, "user", None),
+        remote_addr=context.remote_addr if context is not None else client_address(request),
+        action=AccessLog.Action.REFUSED,
+        object_type=object_type,
+        case_id=case_id,
+        case_reference=case_reference,
+        object_uuid=object_uuid,
+        detail=_page_detail(request, f"{request.method} {status}"),
+    )

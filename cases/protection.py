@@ -1,0 +1,307 @@
+"""Protected identities: victims, witnesses and informants, and what identifies them.
+
+An entity is protected when its own role is one of ``Entity.PROTECTED_ROLES``, or when its
+holder's is (a victim's phone, passport, account or e-mail identify the victim). Its names,
+aliases, birth date, number, coordinates and description are shown only to members who may see
+the case's protected identities (``"view_protected" in case.user_actions``, set by
+``selectors.get_case_for_user``); everyone else sees a stable pseudonym, "Victim 3 of
+PA-2026-00042", and no identifying value.
+
+Masking happens where case data is read (``cases.selectors`` and ``cases.history``), never in
+templates: a masked instance carries no identifying value that a template could print. A
+masked instance is marked (``MASKED``) and ``Entity.save`` refuses it, so a pseudonym can never
+be written back over a real name.
+"""
+
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any, TypeVar
+
+from django.db.models import Count, Exists, Model, OuterRef, Q, QuerySet, Subquery
+from django.db.models.query import ModelIterable
+from django.utils.translation import gettext as _
+
+from cases.models import Case, Entity, Evidence, Movement, MovementFacilitator, Relationship
+
+# Set (True) on every instance whose identifying values were replaced.
+MASKED = "_casebook_masked"
+
+# The fields whose values identify a protected entity, per model: blanked on masked instances
+# and hidden in the change history.
+ENTITY_FIELDS = (
+    "name",
+    "aliases",
+    "birth_date",
+    "identifier",
+    "latitude",
+    "longitude",
+    "description",
+)
+PROTECTED_FIELDS: dict[type[Model], frozenset[str]] = {
+    Entity: frozenset(ENTITY_FIELDS),
+    # Free text about a link or a trip that involves a protected entity.
+    Relationship: frozenset({"evidence_note"}),
+    Movement: frozenset({"description"}),
+    Evidence: frozenset({"original_name", "description", "content_type"}),
+}
+# What is shown instead of a hidden value in the change history.
+HIDDEN_VALUE = "•••"
+
+M = TypeVar("M", bound=Model)
+
+
+def may_see_protected(case: Case) -> bool:
+    """Whether the member who fetched ``case`` (through ``selectors.get_case_for_user``) may
+    see its protected identities. Fails closed: a case without ``user_actions`` says no."""
+    return "view_protected" in getattr(case, "user_actions", ())
+
+
+def is_masked(obj: Any) -> bool:
+    return bool(getattr(obj, MASKED, False))
+
+
+def is_protected(entity: Entity) -> bool:
+    """Whether the entity is protected: by its own role, or its holder's.
+
+    Reads the holder if it is not loaded (one query): selectors load it with the entity.
+    """
+    if entity.role in Entity.PROTECTED_ROLES:
+        return True
+    if entity.holder_id is None:
+        return False
+    holder = entity.holder
+    return holder is not None and holder.role in Entity.PROTECTED_ROLES
+
+
+def shown_as_protected(entity: Entity) -> bool:
+    """Whether to mark the entity "protected" where it is shown, without a query: masked, or
+    protected by its role, or by a holder loaded with it."""
+    if is_masked(entity) or entity.role in Entity.PROTECTED_ROLES:
+        return True
+    if entity.holder_id is None or not Entity.holder.is_cached(entity):
+        return False
+    holder = entity.holder
+    return holder is not None and holder.role in Entity.PROTECTED_ROLES
+
+
+def role_pseudonym(role: str, number: int | None, case_reference: str) -> str:
+    """ "Victim 3 of PA-2026-00042" (or "Victim of PA-2026-00042" before it has a number)."""
+    role_label = str(dict(Entity.Role.choices).get(role, role))
+    if number:
+        return _("%(role)s %(number)s of %(reference)s") % {
+            "role": role_label,
+            "number": number,
+            "reference": case_reference,
+        }
+    return _("%(role)s of %(reference)s") % {"role": role_label, "reference": case_reference}
+
+
+def held_pseudonym(kind: str, holder_pseudonym: str) -> str:
+    """ "Phone number of Victim 3 of PA-2026-00042": what a protected holder holds."""
+    kind_label = str(dict(Entity.Kind.choices).get(kind, kind))
+    return _("%(kind)s of %(holder)s") % {"kind": kind_label, "holder": holder_pseudonym}
+
+
+def pseudonym(entity: Entity, case_reference: str) -> str:
+    """The stable display name of a protected entity for those who may not see it, never
+    built from a value that could identify it: what a protected holder holds is named after
+    the holder ("Passport of Victim 3 of ..."), anything else from its own role and
+    ``protected_number``."""
+    holder = entity.holder if entity.holder_id is not None else None
+    if holder is not None and holder.role in Entity.PROTECTED_ROLES:
+        return held_pseudonym(entity.kind, pseudonym(holder, case_reference))
+    return role_pseudonym(entity.role, entity.protected_number, case_reference)
+
+
+def blank_entity(entity: Entity, *, label: str) -> Entity:
+    """Replace the identifying values of ``entity`` (the same instance) with ``label`` as its
+    name and nothing else, and mark it masked. For when the caller already knows the entity
+    must be masked and what it is called (the change history)."""
+    entity.name = label
+    entity.aliases = ""
+    entity.birth_date = None
+    entity.identifier = ""
+    entity.latitude = None
+    entity.longitude = None
+    entity.description = ""
+    setattr(entity, MASKED, True)
+    return entity
+
+
+def mask_entity(entity: Entity, *, case_reference: str | None = None) -> Entity:
+    """The entity as a member who may not see protected identities sees it: the SAME
+    instance, with its identifying values replaced by its pseudonym if it is protected, and
+    its holder masked too if the holder is protected. Unprotected entities are unchanged.
+
+    ``case_reference`` defaults to the entity's case's (which should be loaded).
+    """
+    if is_masked(entity):
+        return entity
+    reference = case_reference if case_reference is not None else entity.case.reference
+    holder = entity.holder if entity.holder_id is not None else None
+    # The pseudonym of what a victim holds is built from the holder's number, not its name,
+    # so it does not matter which of the two is masked first.
+    if is_protected(entity):
+        blank_entity(entity, label=pseudonym(entity, reference))
+    if holder is not None and holder.role in Entity.PROTECTED_ROLES:
+        mask_entity(holder, case_reference=reference)
+    return entity
+
+
+def mask_entities(entities: Iterable[Entity], case: Case) -> list[Entity]:
+    """The entities of ``case`` as the member who fetched the case may see them (masked
+    unless ``may_see_protected(case)``)."""
+    entities = list(entities)
+    if may_see_protected(case):
+        return entities
+    return [mask_entity(entity, case_reference=case.reference) for entity in entities]
+
+
+def touches_protected(*entities: Entity | None) -> bool:
+    return any(entity is not None and is_protected(entity) for entity in entities)
+
+
+def mask_relationship(relationship: Relationship, case: Case) -> Relationship:
+    """Both ends masked; the evidence note blanked if either end is protected."""
+    protected = touches_protected(relationship.source, relationship.target)
+    mask_entity(relationship.source, case_reference=case.reference)
+    mask_entity(relationship.target, case_reference=case.reference)
+    if protected:
+        relationship.evidence_note = ""
+        setattr(relationship, MASKED, True)
+    return relationship
+
+
+def mask_movement(movement: Movement, case: Case) -> Movement:
+    """Both places masked; the description blanked if a place or a facilitator is protected
+    (``protected_facilitators``, annotated by ``masked_movements``). Facilitators themselves
+    are masked by the prefetch queryset ``masked_movements`` sets up."""
+    protected = touches_protected(movement.origin, movement.destination) or bool(
+        getattr(movement, "protected_facilitators", True)
+    )
+    mask_entity(movement.origin, case_reference=case.reference)
+    mask_entity(movement.destination, case_reference=case.reference)
+    if protected:
+        movement.description = ""
+        setattr(movement, MASKED, True)
+    return movement
+
+
+def evidence_pseudonym(number: int | None) -> str:
+    if number:
+        return _("Protected evidence file %(number)s") % {"number": number}
+    return _("Protected evidence file")
+
+
+def mask_evidence(evidence: Evidence, number: int | None = None) -> Evidence:
+    """A protected evidence file as those who may not see protected identities see it: no
+    name, description or content type; ``number`` is its rank among the case's protected
+    files (``protected_rank``, annotated by ``masked_evidence``, when not given)."""
+    if not evidence.protected or is_masked(evidence):
+        return evidence
+    if number is None:
+        number = getattr(evidence, "protected_rank", None)
+    evidence.original_name = evidence_pseudonym(number)
+    evidence.description = ""
+    evidence.content_type = "file"
+    setattr(evidence, MASKED, True)
+    return evidence
+
+
+# --- querysets that mask what they return --------------------------------------------------
+
+
+class _MaskingIterable(ModelIterable):
+    """Yields model instances after ``mask`` (set on a per-case subclass) has masked them.
+
+    Used as the queryset's iterable class so that every way of getting instances out of the
+    queryset (iteration, ``get()``, ``first()``, ``iterator()``, form choices) masks them,
+    and so that it survives ``filter()``/``order_by()``: clones keep the iterable class.
+    ``values()``/``values_list()`` return raw columns: use them for ids and keys only.
+    """
+
+    case: Case
+    mask: Callable[[Any, Case], Any]
+
+    def __iter__(self) -> Iterator[Any]:
+        for obj in super().__iter__():
+            if hasattr(obj, "case_id") and obj.case_id == self.case.pk:
+                obj.case = self.case
+            yield type(self).mask(obj, self.case)
+
+
+def _masking(queryset: QuerySet[M], case: Case, mask: Callable[[Any, Case], Any]) -> QuerySet[M]:
+    iterable = type(
+        "MaskingIterable", (_MaskingIterable,), {"case": case, "mask": staticmethod(mask)}
+    )
+    clone = queryset.all()
+    clone._iterable_class = iterable  # type: ignore[attr-defined]
+    return clone
+
+
+def _mask_one_entity(entity: Entity, case: Case) -> Entity:
+    if entity.holder_id is not None and entity.holder is not None:
+        entity.holder.case = case
+    return mask_entity(entity, case_reference=case.reference)
+
+
+def masked_entities(queryset: QuerySet[Entity], case: Case) -> QuerySet[Entity]:
+    """``queryset`` (entities of ``case``, holders loaded) returning masked entities unless
+    the member who fetched the case may see protected identities."""
+    if may_see_protected(case):
+        return queryset
+    return _masking(queryset, case, _mask_one_entity)
+
+
+def masked_relationships(queryset: QuerySet[Relationship], case: Case) -> QuerySet[Relationship]:
+    """``queryset`` (relationships of ``case``, ends and their holders loaded) returning
+    masked relationships unless the member may see protected identities."""
+    if may_see_protected(case):
+        return queryset
+    return _masking(queryset, case, mask_relationship)
+
+
+def _protected_entity_q(prefix: str) -> Q:
+    return Q(**{f"{prefix}role__in": Entity.PROTECTED_ROLES}) | Q(
+        **{f"{prefix}holder__role__in": Entity.PROTECTED_ROLES}
+    )
+
+
+def masked_movements(queryset: QuerySet[Movement], case: Case) -> QuerySet[Movement]:
+    """``queryset`` (movements of ``case``, places and their holders loaded, facilitators
+    prefetched through ``facilitator_queryset(case)``) returning masked movements unless the
+    member may see protected identities."""
+    if may_see_protected(case):
+        return queryset
+    protected_facilitators = Exists(
+        MovementFacilitator.objects.filter(movement=OuterRef("pk")).filter(
+            _protected_entity_q("entity__")
+        )
+    )
+    return _masking(
+        queryset.annotate(protected_facilitators=protected_facilitators), case, mask_movement
+    )
+
+
+def facilitator_queryset(case: Case) -> QuerySet[Entity]:
+    """The queryset to prefetch movements' facilitators with: holders loaded, masked unless
+    the member may see protected identities."""
+    return masked_entities(Entity.objects.select_related("holder"), case)
+
+
+def masked_evidence(queryset: QuerySet[Evidence], case: Case) -> QuerySet[Evidence]:
+    """``queryset`` (evidence of ``case``) returning protected files masked unless the member
+    may see protected identities. Adds ``protected_rank`` (a subquery, no extra query)."""
+    if may_see_protected(case):
+        return queryset
+    rank = (
+        Evidence.objects.filter(case=OuterRef("case"), protected=True, id__lte=OuterRef("id"))
+        .order_by()
+        .values("case")
+        .annotate(n=Count("id"))
+        .values("n")
+    )
+    return _masking(
+        queryset.annotate(protected_rank=Subquery(rank)),
+        case,
+        lambda evidence, _case: mask_evidence(evidence),
+    )

@@ -1,0 +1,211 @@
+"""Template tags of the case pages, written for pages that show hundreds of rows.
+
+- ``{% entity_label entity %}``: THE one place an entity is displayed. Every template shows
+  an entity through it (``cases/_entity_label.html`` is a thin wrapper around it), so that how
+  an entity is shown can change in one place. ``{% entity_link case entity %}``: the same,
+  linked to the entity's page.
+- ``{% case_status_badge case %}``, ``{% case_handling_badge case %}``: a case's status and
+  handling code as badges, on every page that lists cases.
+- ``{{ obj|display:"field" }}``: what ``obj.get_<field>_display`` shows, without rebuilding
+  the field's translated choices on every call.
+- ``{% uuid_url "cases:entity" case=case.uuid entity=entity.uuid %}``: ``{% url %}`` for
+  URLs whose arguments are UUIDs, at the cost of one ``reverse()`` per page instead of one per
+  row.
+"""
+
+import functools
+from typing import Any
+from uuid import UUID
+
+from django import forms, template
+from django.db.models import Model
+from django.forms import BoundField
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+
+from cases import protection
+from cases.models import Case, Entity
+
+register = template.Library()
+
+# Labels of choice fields, by (model, field, language): {value: label}.
+_choice_labels: dict[tuple[str, str, str | None], dict[Any, str]] = {}
+
+
+def choice_label(obj: Model, field_name: str) -> Any:
+    """What ``obj.get_<field_name>_display()`` returns, for fields with fixed choices.
+
+    Django's method builds a dictionary of the field's choices, translating every label, on
+    each call; this one builds it once per field and language.
+    """
+    value = getattr(obj, field_name)
+    key = (obj._meta.label_lower, field_name, get_language())
+    labels = _choice_labels.get(key)
+    if labels is None:
+        field = obj._meta.get_field(field_name)
+        labels = {choice: str(label) for choice, label in field.flatchoices}  # type: ignore[union-attr]
+        _choice_labels[key] = labels
+    return labels.get(value, value)
+
+
+@register.filter
+def display(obj: Model, field_name: str) -> Any:
+    """``{{ entity|display:"role" }}`` shows what ``{{ entity.get_role_display }}`` shows."""
+    return choice_label(obj, field_name)
+
+
+# The badge of protected identities, by language: the same on every row.
+_protected_badges: dict[str | None, SafeString] = {}
+
+
+def _protected_badge() -> SafeString:
+    language = get_language()
+    badge = _protected_badges.get(language)
+    if badge is None:
+        badge = format_html(
+            ' <span class="badge rounded-pill text-bg-warning" title="{}">{}</span>',
+            _("Victim, witness or informant: a protected identity"),
+            _("protected"),
+        )
+        _protected_badges[language] = badge
+    return badge
+
+
+@register.simple_tag
+def entity_label(entity: Entity) -> SafeString:
+    """How an entity is shown everywhere: its label, and a badge if its identity is
+    protected (victims, witnesses, informants, and what they hold). For members who may not
+    see protected identities the selectors have already masked it: its label is then its
+    pseudonym ("Victim 3 of PA-2026-00042")."""
+    badge = _protected_badge() if protection.shown_as_protected(entity) else ""
+    return format_html('<span class="entity-label">{}{}</span>', entity.label, badge)
+
+
+@register.simple_tag(takes_context=True)
+def entity_link(context: template.Context, case: Case, entity: Entity) -> SafeString:
+    """``entity_label`` linked to the entity's page, for the rows of a case page."""
+    url = _uuid_url(context, "cases:entity", {"case": case.uuid, "entity": entity.uuid})
+    return format_html('<a href="{}">{}</a>', url, entity_label(entity))
+
+
+# Bootstrap's colour of each case status; archived (and anything unknown) is dark.
+STATUS_BADGE_CLASSES: dict[str, str] = {
+    Case.Status.OPEN: "text-bg-primary",
+    Case.Status.INVESTIGATION: "text-bg-info",
+    Case.Status.PROSECUTION: "text-bg-success",
+    Case.Status.CLOSED: "text-bg-secondary",
+}
+
+
+@register.simple_tag
+def case_status_badge(case: Case) -> SafeString:
+    """A case's status as a badge (``cases/_case_status_badge.html`` renders this)."""
+    css = STATUS_BADGE_CLASSES.get(case.status, "text-bg-dark")
+    return format_html('<span class="badge {}">{}</span>', css, choice_label(case, "status"))
+
+
+# The title of the handling code badge, by language.
+_handling_titles: dict[str | None, str] = {}
+
+
+@register.simple_tag
+def case_handling_badge(case: Case) -> SafeString:
+    """A case's TLP 2.0 handling code as a badge (``cases/_case_handling_badge.html``
+    renders this; casebook.css colours ``handling-<code>``)."""
+    language = get_language()
+    title = _handling_titles.get(language)
+    if title is None:
+        title = _handling_titles[language] = _("Handling code (Traffic Light Protocol 2.0)")
+    return format_html(
+        '<span class="badge handling-{}" title="{}">{}</span>',
+        case.handling_code,
+        title,
+        choice_label(case, "handling_code"),
+    )
+
+
+@register.simple_tag
+def field_widget(field: BoundField) -> SafeString:
+    """``{{ field }}``, with a ``Select`` written in one pass: the HTML of Django's select
+    templates (django/forms/widgets/select.html, select_option.html, attrs.html) without
+    rendering a template per option and per attribute list, which costs milliseconds on a
+    list page's filters. Any other widget is rendered by Django."""
+    widget = field.field.widget
+    if type(widget) is not forms.Select:
+        return field.as_widget()
+    # What BoundField.as_widget() passes to Widget.render().
+    attrs = field.build_widget_attrs({}, widget)
+    if field.auto_id and "id" not in widget.attrs:
+        attrs.setdefault("id", field.auto_id)
+    context = widget.get_context(field.html_name, field.value(), attrs)["widget"]
+    groups = []
+    for group_name, options, _index in context["optgroups"]:
+        rendered = format_html_join(
+            "",
+            '<option value="{}"{}>{}</option>',
+            ((option["value"], _attrs(option["attrs"]), option["label"]) for option in options),
+        )
+        if group_name:
+            rendered = format_html('<optgroup label="{}">{}</optgroup>', group_name, rendered)
+        groups.append(rendered)
+    # Each group was escaped by format_html: joined, they are safe.
+    options = mark_safe("".join(groups))  # noqa: S308
+    return format_html(
+        '<select name="{}"{}>{}</select>', context["name"], _attrs(context["attrs"]), options
+    )
+
+
+def _attrs(attrs: dict[str, Any]) -> SafeString:
+    """django/forms/widgets/attrs.html: `` name="value"`` for each attribute, the bare name
+    for True, nothing for False."""
+    return format_html_join(
+        "",
+        " {}{}",
+        (
+            (name, "" if value is True else format_html('="{}"', value))
+            for name, value in attrs.items()
+            if value is not False
+        ),
+    )
+
+
+@register.simple_tag(takes_context=True)
+def uuid_url(context: template.Context, viewname: str, **kwargs: Any) -> str:
+    """``{% url viewname name=uuid ... %}`` for URLs whose arguments are all UUIDs, at the
+    cost of one ``reverse()`` per page render and URL name (see ``_uuid_url``)."""
+    return _uuid_url(context, viewname, kwargs)
+
+
+# Where the reversed URLs live in a render context.
+_URL_TEMPLATES = "cases_tags.uuid_url"
+
+
+@functools.cache
+def _placeholder(n: int) -> str:
+    """The n-th UUID argument of a URL is reversed as this, then replaced. A version 0 UUID:
+    ``uuid4()`` never makes one, so it is never a real id."""
+    return str(UUID(int=n + 1))
+
+
+def _uuid_url(context: template.Context, viewname: str, uuids: dict[str, Any]) -> str:
+    """Reverses ``viewname`` once per page render with placeholder UUIDs (cached in the
+    render context, as ``{% include %}`` caches its templates), then writes the given UUIDs
+    in their place: Django's UUID converter writes a UUID as ``str(uuid)``. Raises
+    ``ValueError`` for a value that is not a UUID, as ``{% url %}`` would raise
+    ``NoReverseMatch``."""
+    names = tuple(sorted(uuids))
+    render_cache: dict[Any, Any] = context.render_context.dicts[0]  # type: ignore[assignment]
+    cache: dict[tuple[str, tuple[str, ...]], str] = render_cache.setdefault(_URL_TEMPLATES, {})
+    url = cache.get((viewname, names))
+    if url is None:
+        placeholders = {name: _placeholder(n) for n, name in enumerate(names)}
+        url = cache[(viewname, names)] = reverse(viewname, kwargs=placeholders)
+    for n, name in enumerate(names):
+        value = uuids[name]
+        url = url.replace(
+            _placeholder(n), str(value if isinstance(value, UUID) else UUID(str(value)))
+        )
+    return url

@@ -1,0 +1,63 @@
+"""Cross-case hits: the list of matches with cases the member may not see, dismissing one for
+the agency, and the supervisors' review of keys too common to produce hits."""
+
+from uuid import UUID
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from cases import hits as hit_services
+from cases import selectors
+
+HITS_PER_PAGE = 25
+COMMON_KEYS_PER_PAGE = 50
+
+
+@login_required
+@require_GET
+def hits(request: HttpRequest) -> HttpResponse:
+    show_dismissed = request.GET.get("dismissed") == "1"
+    hits = selectors.hit_list(request.user, show_dismissed=show_dismissed)
+    page = Paginator(hits, HITS_PER_PAGE).get_page(request.GET.get("page"))
+    member = getattr(request.user, "member", None)
+    context = {
+        "page": page,
+        "show_dismissed": show_dismissed,
+        "is_supervisor": member is not None and member.is_supervisor,
+    }
+    return render(request, "cases/hit_list.html", context)
+
+
+@login_required
+@require_POST
+def hit_dismiss(request: HttpRequest, hit: UUID) -> HttpResponse:
+    the_hit = selectors.get_hit_for_user(request.user, hit)
+    hit_services.hit_dismiss(actor=request.user, hit=the_hit)
+    messages.success(request, _("The hit was dismissed for your agency."))
+    return redirect("cases:hits")
+
+
+@login_required
+@require_GET
+def common_keys(request: HttpRequest) -> HttpResponse:
+    keys = selectors.common_key_list(request.user)
+    page = Paginator(keys, COMMON_KEYS_PER_PAGE).get_page(request.GET.get("page"))
+    rows = [
+        (key, hit_services.key_kind_label(key.key), hit_services.key_value(key.key)) for key in page
+    ]
+    context = {"page": page, "rows": rows, "limit": hit_services.hit_key_limit()}
+    return render(request, "cases/hit_common_keys.html", context)
+
+
+@login_required
+@require_POST
+def common_key_mark(request: HttpRequest, key: UUID) -> HttpResponse:
+    common_key = selectors.get_common_key_for_supervisor(request.user, key)
+    hit_services.common_key_mark(actor=request.user, common_key=common_key)
+    messages.success(request, _("The key is confirmed as common."))
+    return redirect("cases:common_keys")
