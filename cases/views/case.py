@@ -62,7 +62,7 @@ def case_detail(request: HttpRequest, case: UUID) -> HttpResponse:
         "entity_count": len(entities),
         "entity_groups": _group_by_kind(entities),
         "entity_kinds": Entity.Kind.choices,
-        "relationships": list(selectors.relationship_list(case_obj)),
+        "relationships": selectors.relationships_with_ends(case_obj, entities),
         "movements": list(selectors.movement_list(case_obj)),
         "notes": list(selectors.note_list(case_obj).order_by("-noted_on", "-id")),
         "evidence_files": list(selectors.evidence_list(case_obj)),

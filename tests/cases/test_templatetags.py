@@ -1,5 +1,6 @@
 """The template tags of the case pages (cases/templatetags/cases_tags.py)."""
 
+import datetime
 import uuid
 from typing import Any
 from unittest import mock
@@ -13,6 +14,7 @@ from django.test.html import parse_html
 from django.urls import reverse
 from django.utils import translation
 
+from cases import selectors, services
 from cases.forms.case import CaseFilterForm
 from cases.models import Case, Entity, Movement, Relationship
 from cases.templatetags import cases_tags
@@ -218,3 +220,124 @@ def test_field_widget_handles_option_groups_and_boolean_attributes() -> None:
 
 def assert_html_equal(actual: str, expected: str) -> None:
     assert parse_html(actual) == parse_html(expected), f"{actual}\n!=\n{expected}"
+
+
+# --- entity_rows / relationship_rows -------------------------------------------------------
+
+# The rows as the case page's templates wrote them before the tags: the tags must write the same.
+ENTITY_ROW_TEMPLATE = """{% load i18n cases_tags %}{% translate "born" as born %}
+{% for entity in entities %}<tr>
+<td>{% entity_link case entity %}</td>
+<td>{{ entity|display:"role" }}</td>
+<td>{% if entity.identifier %}<span class="font-monospace">{{ entity.identifier }}</span>{% if entity.identifier_country %} ({{ entity.identifier_country }}){% endif %}{% elif entity.birth_date %}{{ born }} {{ entity.birth_date }}{% else %}<span class="text-body-secondary">—</span>{% endif %}</td>
+<td>{{ kind_label }}</td>
+</tr>{% endfor %}"""  # noqa: E501
+
+RELATIONSHIP_ROW_TEMPLATE = """{% load i18n cases_tags %}{% for relationship in relationships %}<tr>
+<td>{% entity_link case relationship.source %}</td>
+<td><span aria-hidden="true">→</span> {{ relationship|display:"kind" }} <span aria-hidden="true">→</span></td>
+<td>{% entity_link case relationship.target %}</td>
+<td class="text-nowrap">{% if relationship.started_on or relationship.ended_on %}{{ relationship.started_on|default:"…" }} – {{ relationship.ended_on|default:"…" }}{% else %}<span class="text-body-secondary">—</span>{% endif %}</td>
+<td><span class="badge text-bg-light border font-monospace" title="{{ relationship|display:'source_reliability' }}; {{ relationship|display:'information_assessment' }}">{{ relationship.grading }}</span></td>
+</tr>{% endfor %}"""  # noqa: E501
+
+
+def _row_entities(investigator: Any, case: Case) -> list[Entity]:
+    return [
+        make_entity(
+            investigator, case, name="<i>Jorge</i> & co", birth_date=datetime.date(1980, 2, 29)
+        ),
+        make_entity(investigator, case, name="Ana", role=Entity.Role.VICTIM),
+        make_entity(investigator, case, Entity.Kind.PHONE),
+        make_entity(
+            investigator, case, Entity.Kind.VEHICLE, identifier="AB-12", identifier_country="CR"
+        ),
+        make_entity(
+            investigator, case, Entity.Kind.ONLINE, identifier="<b>@coyote</b>", subtype="other"
+        ),
+        make_entity(investigator, case, Entity.Kind.ORGANISATION, name="Transportes Darién"),
+    ]
+
+
+@pytest.mark.parametrize("language", ["en", "es"])
+def test_entity_rows_write_what_the_row_template_wrote(
+    investigator: Any, case: Case, language: str
+) -> None:
+    entities = _row_entities(investigator, case)
+    context = {"case": case, "entities": entities, "kind_label": "People & <things>"}
+    with translation.override(language):
+        expected = Template(ENTITY_ROW_TEMPLATE).render(Context(context))
+        written = render("{% entity_rows case entities kind_label %}", **context)
+    assert parse_html(written) == parse_html(expected)
+    assert "&lt;i&gt;Jorge&lt;/i&gt; &amp; co" in written
+    assert "@coyote" in written and "<b>@coyote" not in written
+    assert "People &amp; &lt;things&gt;" in written
+
+
+@pytest.mark.parametrize("language", ["en", "es"])
+def test_relationship_rows_write_what_the_row_template_wrote(
+    investigator: Any, case: Case, language: str
+) -> None:
+    a, b, c, *_ = _row_entities(investigator, case)
+    relationships = [
+        services.relationship_add(
+            actor=investigator, case=case, source=a, target=b, kind=kind, **dates
+        )
+        for kind, dates in [
+            (Relationship.Kind.RECRUITS, {}),
+            (Relationship.Kind.PAYS, {"started_on": datetime.date(2025, 12, 31)}),
+            (Relationship.Kind.OWNS, {"ended_on": datetime.date(2026, 1, 2)}),
+            (
+                Relationship.Kind.COMMUNICATES,
+                {"started_on": datetime.date(2024, 3, 1), "ended_on": datetime.date(2024, 5, 9)},
+            ),
+        ]
+    ]
+    relationships.append(
+        services.relationship_add(
+            actor=investigator,
+            case=case,
+            source=c,
+            target=a,
+            kind=Relationship.Kind.OWNS,
+            source_reliability=Relationship.SourceReliability.A,
+            information_assessment=Relationship.InformationAssessment.ONE,
+        )
+    )
+    context = {"case": case, "relationships": relationships}
+    with translation.override(language):
+        expected = Template(RELATIONSHIP_ROW_TEMPLATE).render(Context(context))
+        written = render("{% relationship_rows case relationships %}", **context)
+    assert parse_html(written) == parse_html(expected)
+    assert written.count("<tr>") == len(relationships)
+
+
+def test_relationships_with_ends_are_masked_as_the_relationship_list_is(
+    investigator: Any, analyst: Any, case: Case
+) -> None:
+    """A member who may not see protected identities (an analyst) gets the same relationships
+    from the entities already read as from ``relationship_list``: pseudonyms, no note."""
+    victim = make_entity(investigator, case, name="Víctima Reservada", role=Entity.Role.VICTIM)
+    phone = make_entity(investigator, case, Entity.Kind.PHONE, holder=victim)
+    recruiter = make_entity(investigator, case, name="Jorge Recluta")
+    for source, target in [(recruiter, victim), (recruiter, phone), (phone, recruiter)]:
+        services.relationship_add(
+            actor=investigator,
+            case=case,
+            source=source,
+            target=target,
+            kind=Relationship.Kind.RECRUITS,
+            evidence_note="Told by Víctima Reservada",
+        )
+    for reader, sees_protected in [(analyst, False), (investigator, True)]:
+        fetched = selectors.get_case_for_user(reader, case.uuid)
+        entities = list(selectors.entity_list(fetched))
+
+        def shown(relationships: list[Relationship]) -> list[tuple[str, str, str]]:
+            return sorted((r.source.label, r.target.label, r.evidence_note) for r in relationships)
+
+        with_ends = selectors.relationships_with_ends(fetched, entities)
+        assert shown(with_ends) == shown(list(selectors.relationship_list(fetched)))
+        text = repr(shown(with_ends))
+        assert ("Víctima Reservada" in text) is sees_protected
+        assert ("Jorge Recluta" in text) is True
