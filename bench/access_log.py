@@ -8,7 +8,9 @@ entries (1,000,000 by default, bulk-inserted in SQL) so that every INSERT mainta
 realistic size, then requests the case detail page (200 entities) and the case list as
 ``investigator.pa``, alternating requests with the log on and off (``casebook.access.record``
 replaced by a no-op), and prints the median of each and the median paired difference. The
-target is under 2 ms added per request. It also times the supervisors' access-log page on that log.
+target is under 2 ms added per request. It also times the supervisors' access-log page on that log,
+unfiltered for a busy agency and for a quiet one, and filtered by a rare user, a common user, a
+case, the action "refused" and one day (``--log-page-only`` times only those).
 
 The rows this script writes stay in the bench database: the log is append-only (a trigger
 refuses DELETE); drop the database to start again.
@@ -28,6 +30,12 @@ import pages  # noqa: E402  (bench/pages.py: configure, seed, big_case)
 
 TARGET_MS = 2.0
 SUPERVISOR = "supervisor.pa"
+# A quiet agency (two cases, a handful of entries) and a member of the busy one who has read
+# almost nothing: the log pages whose entries are few among millions.
+QUIET_SUPERVISOR = "supervisor.quiet"
+QUIET_MEMBER = "investigator.quiet"
+RARE_USER = "rare.pa"
+COMMON_USER = "investigator.pa"
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -43,6 +51,14 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--allow-sqlite", action="store_true", help="run on SQLite (var/bench.sqlite3)"
+    )
+    parser.add_argument(
+        "--log-page-only",
+        action="store_true",
+        help="time only the supervisors' access-log page (not what the log adds to reads)",
+    )
+    parser.add_argument(
+        "--log-page-repeat", type=int, default=30, help="requests per access-log page variant"
     )
     args = parser.parse_args(argv)
     # What bench/pages.py's helpers expect: never drop the seeded database here.
@@ -156,6 +172,146 @@ def record_alone(user: Any, case: Any, repeat: int) -> float:
     return statistics.median(times[3:])
 
 
+def ensure_sparse_readers() -> None:
+    """A quiet agency (its supervisor, a member, two cases, seven entries about its cases or
+    by its member) and a member of SENAFRONT with three entries, created once."""
+    import datetime
+
+    from django.contrib.auth import get_user_model
+    from django.utils import timezone
+
+    from casebook.demo.agencies import AgencySpec, ensure_agency, ensure_member
+    from casebook.models import AccessLog, Agency
+    from cases import services
+    from cases.models import Case
+
+    agency, _created = ensure_agency(
+        AgencySpec(
+            "bench_quiet",
+            "PA",
+            "Benchmark: quiet labour inspectorate",
+            "QUIET",
+            Agency.Kind.LABOUR,
+            "desk@quiet.example",
+        )
+    )
+    ensure_member(
+        username=QUIET_SUPERVISOR,
+        agency=agency,
+        roles=("supervisor",),
+        names=("Quiet", "Supervisor"),
+        password="",
+    )
+    member, _created = ensure_member(
+        username=QUIET_MEMBER,
+        agency=agency,
+        roles=("investigator",),
+        names=("Quiet", "Investigator"),
+        password="",
+    )
+    users = get_user_model().objects
+    busy = users.select_related("member").get(username=COMMON_USER)
+    rare, _created = ensure_member(
+        username=RARE_USER,
+        agency=busy.member.agency,
+        roles=("investigator",),
+        names=("Rare", "Reader"),
+        password="",
+    )
+    cases = list(Case.objects.filter(owner_agency=agency).order_by("pk"))
+    while len(cases) < 2:
+        cases.append(
+            services.case_create(
+                actor=member,
+                agency=agency,
+                title=f"Benchmark: quiet case {len(cases) + 1}",
+                kind=Case.Kind.TRAFFICKING,
+                handling_code=Case.HandlingCode.AMBER,
+                opened_on=datetime.date(2026, 1, 5),
+            )
+        )
+    foreign = Case.objects.exclude(owner_agency=agency).order_by("pk").first()
+    now = timezone.now()
+    if AccessLog.objects.filter(detail="bench:sparse").exists():
+        return
+    # (days ago, reader, case): reads of the quiet agency's cases, reads by its member, and
+    # the rare user's three reads.
+    planned = [
+        (2, busy, cases[0]),
+        (40, busy, cases[1]),
+        (85, busy, cases[0]),
+        (88, busy, cases[1]),
+        (5, member, foreign),
+        (60, member, cases[0]),
+        (70, member, foreign),
+        (3, rare, foreign),
+        (30, rare, foreign),
+        (80, rare, foreign),
+    ]
+    for days, reader, case in planned:
+        AccessLog.objects.create(
+            at=now - datetime.timedelta(days=days),
+            user=reader,
+            username=reader.username,
+            agency_id=reader.member.agency_id,
+            case=case,
+            case_reference=case.reference if case else "",
+            action="view",
+            object_type="case",
+            object_uuid=case.uuid if case else None,
+            path="/bench/",
+            detail="bench:sparse",
+        )
+
+
+def log_page_timings(case_reference: str, repeat: int) -> list[tuple[str, float, int, int]]:
+    """Median time of the supervisors' access-log page for each kind of reading: the name,
+    the median in ms, the number of SQL queries and the entries shown."""
+    import datetime
+
+    from django.contrib.auth import get_user_model
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+    from django.urls import reverse
+    from django.utils import timezone
+
+    from casebook import selectors
+    from casebook.access_views import AccessLogFilterForm, LogPage
+
+    ensure_sparse_readers()
+    day = (timezone.now() - datetime.timedelta(days=60)).date().isoformat()
+    variants: list[tuple[str, str, dict[str, str]]] = [
+        ("no filter, busy agency", SUPERVISOR, {}),
+        ("no filter, quiet agency", QUIET_SUPERVISOR, {}),
+        ("rare user", SUPERVISOR, {"user": RARE_USER}),
+        ("common user", SUPERVISOR, {"user": COMMON_USER}),
+        ("case", SUPERVISOR, {"case": case_reference}),
+        ("action=refused", SUPERVISOR, {"action": "refused"}),
+        ("one day", SUPERVISOR, {"date_from": day, "date_to": day}),
+        ("page 20, busy agency", SUPERVISOR, {"page": "20"}),
+    ]
+    users = get_user_model().objects
+    url = reverse("access_log")
+    results = []
+    for name, username, query in variants:
+        client = Client()
+        client.force_login(users.get(username=username))
+        query_url = f"{url}?{'&'.join(f'{key}={value}' for key, value in query.items())}"
+        timed(client, query_url, 3)  # warm-up
+        times = timed(client, query_url, repeat)
+        with CaptureQueriesContext(connection) as captured:
+            client.get(query_url)
+        # The entries the page showed, read again the way the page reads them.
+        user = users.get(username=username)
+        filters = AccessLogFilterForm(query).filters()
+        page = LogPage.read(
+            selectors.access_log_for_supervisor(user, filters=filters), query.get("page")
+        )
+        results.append((name, statistics.median(times), len(captured), len(page)))
+    return results
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     where = pages.configure(args)
@@ -180,41 +336,45 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"{Case.objects.count():,} cases, {log_rows:,} access-log entries.")
 
     users = get_user_model().objects
-    client = Client()
-    client.force_login(users.get(username=pages.USERNAME))
     rows: list[tuple[str, float, float, float]] = []
-    for page, url in [
-        (f"case detail ({pages.BIG_CASE_ENTITIES} entities)", case.get_absolute_url()),
-        ("case list", reverse("cases:list")),
-    ]:
-        before = AccessLog.objects.count()
-        with CaptureQueriesContext(connection) as captured:
-            client.get(url)
-        inserts = sum(q["sql"].startswith("INSERT") for q in captured.captured_queries)
-        insert_ms = sum(
-            float(q["time"]) * 1000
-            for q in captured.captured_queries
-            if q["sql"].startswith('INSERT INTO "casebook_accesslog"')
-        )
-        written = AccessLog.objects.count() - before
-        on, off, added = compare(client, url, args.pairs)
-        rows.append((page, on, off, added))
-        print(
-            f"{page}: on {on:.2f} ms, off {off:.2f} ms, paired difference {added:+.2f} ms; "
-            f"{written} row(s) written per request ({inserts} INSERT, {insert_ms:.2f} ms in SQL)"
-        )
+    if not args.log_page_only:
+        client = Client()
+        client.force_login(users.get(username=pages.USERNAME))
+        for page, url in [
+            (f"case detail ({pages.BIG_CASE_ENTITIES} entities)", case.get_absolute_url()),
+            ("case list", reverse("cases:list")),
+        ]:
+            before = AccessLog.objects.count()
+            with CaptureQueriesContext(connection) as captured:
+                client.get(url)
+            inserts = sum(q["sql"].startswith("INSERT") for q in captured.captured_queries)
+            insert_ms = sum(
+                float(q["time"]) * 1000
+                for q in captured.captured_queries
+                if q["sql"].startswith('INSERT INTO "casebook_accesslog"')
+            )
+            written = AccessLog.objects.count() - before
+            on, off, added = compare(client, url, args.pairs)
+            rows.append((page, on, off, added))
+            print(
+                f"{page}: on {on:.2f} ms, off {off:.2f} ms, paired difference {added:+.2f} ms; "
+                f"{written} row(s) written per request ({inserts} INSERT, "
+                f"{insert_ms:.2f} ms in SQL)"
+            )
 
-    alone = record_alone(users.select_related("member").get(username=pages.USERNAME), case, 200)
-    print(f"record() alone: median {alone:.2f} ms per row (INSERT and commit)")
-
-    supervisor = Client()
-    supervisor.force_login(users.get(username=SUPERVISOR))
-    timed(supervisor, reverse("access_log"), 3)  # warm-up
-    log_page = timed(supervisor, reverse("access_log"), 30)
-    print(f"access-log page ({SUPERVISOR}): median {statistics.median(log_page):.1f} ms")
+        member = users.select_related("member").get(username=pages.USERNAME)
+        alone = record_alone(member, case, 200)
+        print(f"record() alone: median {alone:.2f} ms per row (INSERT and commit)")
 
     print()
-    print(f"{'page':<28} {'on ms':>8} {'off ms':>8} {'added ms':>9}")
+    print(f"The supervisors' access-log page, median of {args.log_page_repeat} requests:")
+    print(f"{'page':<28} {'median ms':>10} {'queries':>8} {'entries':>8}")
+    for name, median, queries, shown in log_page_timings(case.reference, args.log_page_repeat):
+        print(f"{name:<28} {median:>10.1f} {queries:>8} {shown:>8}")
+
+    if rows:
+        print()
+        print(f"{'page':<28} {'on ms':>8} {'off ms':>8} {'added ms':>9}")
     for page, on, off, added in rows:
         flag = "" if added <= TARGET_MS else f"  over the {TARGET_MS:.0f} ms target"
         print(f"{page:<28} {on:>8.2f} {off:>8.2f} {added:>9.2f}{flag}")

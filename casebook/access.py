@@ -4,6 +4,9 @@ Reads of case data all go through ``cases.selectors``; the selectors call :func:
 writes one ``AccessLog`` row per object and request. :class:`AccessLogMiddleware` makes the
 current request known to :func:`record` (user, agency, path, page, remote address) through a
 context variable, and writes a "refused" row for every request that ends in a 404 or a 403.
+A refused row says what was attempted (``AccessLog.attempted``): what the code that refused
+declared through :func:`attempting` or :func:`record_refusal`, else "open" (a page) or
+"submit" (a form). A failed CSRF check is a refusal too (:func:`record_csrf_failure`).
 
 Outside a request (Celery tasks, management commands, tests that call selectors directly)
 there is nobody to log and :func:`record` does nothing.
@@ -28,6 +31,12 @@ from cases.models import Case
 
 MAX_PATH = AccessLog._meta.get_field("path").max_length or 500
 MAX_DETAIL = AccessLog._meta.get_field("detail").max_length or 255
+MAX_ATTEMPTED = AccessLog._meta.get_field("attempted").max_length or 20
+
+# What a refused request attempted when the code that refused it did not say.
+OPEN = "open"
+SUBMIT = "submit"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 @dataclass
@@ -38,6 +47,8 @@ class RequestContext:
     remote_addr: str | None
     # (action, object type, object uuid) already written during this request.
     written: set[tuple[str, str, str]] = field(default_factory=set)
+    # What the request is trying to do, as declared by :func:`attempting`.
+    attempted: str = ""
 
 
 _current: ContextVar[RequestContext | None] = ContextVar("casebook_access_log", default=None)
@@ -72,6 +83,15 @@ def client_address(request: HttpRequest) -> str | None:
         return None
 
 
+def attempting(action: str) -> None:
+    """Declare what the current request is trying to do (e.g. "contribute" on a case), so
+    that a refusal of it (a 404 or 403 raised afterwards) is logged with that action. The
+    permission checks call it before they decide; outside a request it does nothing."""
+    context = _current.get()
+    if context is not None:
+        context.attempted = action
+
+
 def record(
     *,
     action: str,
@@ -90,6 +110,8 @@ def record(
     context = _current.get()
     if context is None:
         return
+    # What was declared as attempted has been allowed: a later refusal is of something else.
+    context.attempted = ""
     key = (action, object_type, str(object_uuid or ""))
     if key in context.written:
         return
@@ -108,7 +130,7 @@ def record(
 
 
 def record_refusal(*, user: Any, case: Case | None, action: str, detail: str) -> None:
-    """Write a "refused" row: ``user`` tried ``action`` (e.g. "share") on ``case`` and a
+    """Write a "refused" row: ``user`` attempted ``action`` (e.g. "share") on ``case`` and a
     service refused it (``detail`` says why). For views that catch a service's
     ``ValidationError``; 404s and 403s are logged by the middleware already.
 
@@ -120,12 +142,20 @@ def record_refusal(*, user: Any, case: Case | None, action: str, detail: str) ->
         user=user,
         remote_addr=context.remote_addr if context is not None else None,
         action=AccessLog.Action.REFUSED,
+        attempted=action,
         object_type="case" if case is not None else "page",
         case_id=case.pk if case is not None else None,
         case_reference=case.reference if case is not None else "",
         object_uuid=case.uuid if case is not None else None,
-        detail=f"{action}: {detail}",
+        detail=detail,
     )
+
+
+def record_csrf_failure(request: HttpRequest, *, reason: str) -> None:
+    """Write a "refused" row for a request that failed Django's CSRF check (the form was
+    posted without a valid token: it expired, or another site posted it). ``reason`` is
+    Django's. Raises whatever the INSERT raises, like every write of the log."""
+    _record_refused_request(request, attempted=SUBMIT, outcome=f"CSRF check failed: {reason}")
 
 
 def _write(
@@ -134,6 +164,7 @@ def _write(
     user: Any,
     remote_addr: str | None,
     action: str,
+    attempted: str = "",
     object_type: str,
     case_id: int | None,
     case_reference: str,
@@ -150,6 +181,7 @@ def _write(
         case_id=case_id,
         case_reference=case_reference,
         action=action,
+        attempted=attempted[:MAX_ATTEMPTED],
         object_type=object_type,
         object_uuid=object_uuid,
         path=request.get_full_path()[:MAX_PATH] if request is not None else "",
@@ -182,11 +214,19 @@ class AccessLogMiddleware:
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> None:
         if isinstance(exception, Http404 | PermissionDenied):
-            _record_refused_request(request, 404 if isinstance(exception, Http404) else 403)
+            status = 404 if isinstance(exception, Http404) else 403
+            context = _current.get()
+            attempted = context.attempted if context is not None else ""
+            if not attempted:
+                attempted = OPEN if request.method in SAFE_METHODS else SUBMIT
+            _record_refused_request(
+                request, attempted=attempted, outcome=f"{request.method} {status}"
+            )
         # Django then answers with its usual 404 or 403 page: the requester learns nothing.
 
 
-def _record_refused_request(request: HttpRequest, status: int) -> None:
+def _record_refused_request(request: HttpRequest, *, attempted: str, outcome: str) -> None:
+    """Write a "refused" row for ``request``, naming the object its URL names."""
     match = request.resolver_match
     kwargs = match.kwargs if match is not None else {}
     # The most specific public id in the URL names what was asked for ("entity", "evidence"...).
@@ -211,9 +251,10 @@ def _record_refused_request(request: HttpRequest, status: int) -> None:
         user=getattr(request, "user", None),
         remote_addr=context.remote_addr if context is not None else client_address(request),
         action=AccessLog.Action.REFUSED,
+        attempted=attempted,
         object_type=object_type,
         case_id=case_id,
         case_reference=case_reference,
         object_uuid=object_uuid,
-        detail=_page_detail(request, f"{request.method} {status}"),
+        detail=_page_detail(request, outcome),
     )

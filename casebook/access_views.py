@@ -1,5 +1,8 @@
 """The supervisors' access log: who read or tried to read their agency's cases, and what
-their own members read. Read-only: there is no view that edits or deletes an entry."""
+their own members read. Read-only: there is no view that edits or deletes an entry.
+
+Also the view Django calls when a form fails its CSRF check (``CSRF_FAILURE_VIEW``): a
+refusal like any other, written to the log before the page explains what happened."""
 
 import csv
 import datetime
@@ -9,10 +12,10 @@ from typing import Any
 
 from django import forms
 from django.contrib.auth.decorators import login_required
-from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
@@ -29,6 +32,19 @@ ACTION_LABELS: dict[str, Any] = {
     "contribute": _("Opened to contribute"),
     "change": _("Opened to edit"),
     "manage": _("Opened to manage"),
+}
+
+# What a refused entry attempted (``AccessLog.attempted``); other values are shown as stored.
+ATTEMPT_LABELS: dict[str, Any] = {
+    "view": _("View"),
+    "contribute": _("Contribute"),
+    "change": _("Edit the case"),
+    "manage": _("Manage"),
+    "share": _("Share"),
+    "revoke": _("Revoke a share"),
+    "download": _("Download"),
+    access.OPEN: _("Open a page"),
+    access.SUBMIT: _("Submit a form"),
 }
 
 # A spreadsheet runs a cell that starts with one of these as a formula (CSV injection).
@@ -97,7 +113,7 @@ class LogPage:
     has_next: bool
 
     @classmethod
-    def read(cls, entries: QuerySet[AccessLog], page: str | None) -> "LogPage":
+    def read(cls, entries: selectors.AccessLogResults, page: str | None) -> "LogPage":
         try:
             number = max(1, int(page or 1))
         except ValueError:
@@ -106,6 +122,7 @@ class LogPage:
         rows = list(entries[start : start + PAGE_SIZE + 1])
         for entry in rows:
             entry.action_label = ACTION_LABELS.get(entry.action, entry.action)  # type: ignore[attr-defined]
+            entry.attempt_label = ATTEMPT_LABELS.get(entry.attempted, entry.attempted)  # type: ignore[attr-defined]
         return cls(number, rows[:PAGE_SIZE], len(rows) > PAGE_SIZE)
 
     def __iter__(self) -> Iterator[AccessLog]:
@@ -157,6 +174,7 @@ CSV_HEADER = (
     "user",
     "agency",
     "action",
+    "attempted",
     "object_type",
     "object_id",
     "case",
@@ -187,6 +205,7 @@ def csv_lines(entries: Iterable[AccessLog]) -> Iterator[str]:
                     entry.username,
                     f"{agency.name} ({agency.country_id})" if agency is not None else "",
                     entry.action,
+                    entry.attempted,
                     entry.object_type,
                     entry.object_uuid or "",
                     entry.case_reference if entry.case_visible else "",  # type: ignore[attr-defined]
@@ -203,3 +222,21 @@ def safe_cell(value: object) -> str:
     escaped with a single quote (OWASP's advice against CSV injection)."""
     text = str(value)
     return f"'{text}" if text.startswith(FORMULA_PREFIXES) else text
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """``CSRF_FAILURE_VIEW``: log the refused POST, then explain in the user's language that
+    the form expired and offer to reload it. Never Django's own (debug) page."""
+    access.record_csrf_failure(request, reason=reason)
+    return render(request, "403_csrf.html", {"reload_url": _reload_url(request)}, status=403)
+
+
+def _reload_url(request: HttpRequest) -> str:
+    """The page the form came from (its Referer, if it is one of ours), else the form's
+    own address."""
+    referer = request.headers.get("Referer", "")
+    if referer and url_has_allowed_host_and_scheme(
+        referer, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return referer
+    return request.get_full_path()

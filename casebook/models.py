@@ -140,27 +140,41 @@ class AccessLog(models.Model):
         REFUSED = "refused", _("Refused")
 
     at = models.DateTimeField(default=timezone.now)
+    # ``user`` and ``case`` are indexed with ``at`` (Meta.indexes), not on their own: every
+    # request inserts rows, and an index that another one covers is paid for on each INSERT.
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.DO_NOTHING,
         db_constraint=False,
+        db_index=False,
         null=True,
         related_name="+",
     )
     username = models.CharField(max_length=150, blank=True)
+    # Indexed with ``at`` too (Meta.indexes): the supervisors' page reads it newest first.
     agency = models.ForeignKey(
-        Agency, on_delete=models.DO_NOTHING, db_constraint=False, null=True, related_name="+"
+        Agency,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        db_index=False,
+        null=True,
+        related_name="+",
     )
     # No database constraint: a log row outlives whatever it names.
     case = models.ForeignKey(
         "cases.Case",
         on_delete=models.DO_NOTHING,
         db_constraint=False,
+        db_index=False,
         null=True,
         related_name="+",
     )
     case_reference = models.CharField(max_length=20, blank=True)
     action = models.CharField(max_length=20, choices=Action.choices)
+    # For a "refused" entry, what was attempted: a case action ("view", "contribute",
+    # "change", "manage"), a service action ("share", "revoke"...), or, when nothing more
+    # precise is known, "open" (a page) or "submit" (a form). Blank on other entries.
+    attempted = models.CharField(max_length=20, blank=True)
     object_type = models.CharField(max_length=30)
     object_uuid = models.UUIDField(null=True, blank=True)
     path = models.CharField(max_length=500, blank=True)
@@ -173,10 +187,22 @@ class AccessLog(models.Model):
         ordering = ["-at", "-id"]
         verbose_name = _("access log entry")
         verbose_name_plural = _("access log")
+        # The supervisors' page reads newest first (``-at, -id``), filtered by case, user or
+        # action: each filter has an index in that order. Views are most of the log and the
+        # newest-first index finds them at once; the rarer actions (refusals, exports,
+        # shares) have a partial index that views do not pay for on every INSERT. The page
+        # reads "by our members" through (agency, -at, -id), in page order, however few
+        # of the log's rows are theirs.
         indexes = [
             models.Index(fields=["case", "-at"]),
             models.Index(fields=["user", "-at"]),
-            models.Index(fields=["-at"]),
+            models.Index(fields=["agency", "-at", "-id"], name="casebook_accesslog_agency_at"),
+            models.Index(fields=["-at", "-id"], name="casebook_accesslog_at_id"),
+            models.Index(
+                fields=["action", "-at", "-id"],
+                condition=~models.Q(action="view"),
+                name="casebook_accesslog_action_at",
+            ),
         ]
 
     def __str__(self) -> str:

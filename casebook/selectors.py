@@ -6,12 +6,14 @@ not disclosed). Who may manage members at all is a 403.
 """
 
 import datetime
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, overload
 from uuid import UUID
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
+from django.db import connection
 from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
@@ -58,6 +60,14 @@ def get_member_for_supervisor(user: Any, member_uuid: UUID | str) -> Member:
 
 # --- the access log ------------------------------------------------------------------------
 
+# A username filter is applied as a list of user ids read first, so that the planner sees
+# which users it is about (a subquery makes it assume an average user and walk the whole log
+# newest first looking for a rare one). A substring that matches more users than this is not
+# selective: it is applied as a subquery instead, and the plain newest-first walk suits it.
+USER_ID_LIMIT = 1000
+# The same for the cases the agency owns: past this many, they are matched by a subquery.
+OWN_CASE_LIMIT = 2000
+
 
 @dataclass(frozen=True)
 class AccessLogFilters:
@@ -68,9 +78,99 @@ class AccessLogFilters:
     date_to: datetime.date | None = None
 
 
+@dataclass(frozen=True)
+class AccessLogResults:
+    """``access_log_for_supervisor``'s entries, newest first, for a page or an export.
+
+    The entries are the union of two parts, "about our cases" and "by our members"; each is
+    read through an index of its own in newest-first order, and a slice (``results[0:51]``)
+    takes the newest ``stop`` ids of each part, merges them and reads only those rows, so a
+    quiet agency's page never walks the whole log. An entry in both parts is listed once.
+    Iterating (the CSV export) and ``count()`` read the two parts as one condition.
+    """
+
+    user: Any
+    parts: tuple[QuerySet[AccessLog], ...]
+
+    def count(self) -> int:
+        return self._either().count()
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __iter__(self) -> Iterator[AccessLog]:
+        return self.iterator()
+
+    def iterator(self, chunk_size: int = 2000) -> Iterator[AccessLog]:
+        return self._rows(self._either()).iterator(chunk_size=chunk_size)
+
+    @overload
+    def __getitem__(self, index: int) -> AccessLog: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[AccessLog]: ...
+
+    def __getitem__(self, index: int | slice) -> AccessLog | list[AccessLog]:
+        if isinstance(index, int):
+            found = self[index : index + 1]
+            if not found:
+                raise IndexError(index)
+            return found[0]
+        start, stop = index.start or 0, index.stop
+        if start < 0 or (stop is not None and stop < 0) or index.step not in (None, 1):
+            raise ValueError("the access log is sliced forwards only")
+        if not self.parts or (stop is not None and stop <= start):
+            return []
+        if start == 0:
+            # The first page in one query: the rows of the newest ``stop`` ids of each part.
+            ids = self._newest(stop, "pk")
+            return list(self._rows(AccessLog.objects.filter(pk__in=ids))[:stop])
+        # A later page: its ids first, among narrow rows of the newest ``stop`` of each part,
+        # then only its rows (not the rows of every page before it).
+        if len(self.parts) == 1:
+            newest = self.parts[0].order_by("-at", "-id").values("pk")
+        else:
+            newest = self._newest(stop, "pk", "at").order_by("-at", "-pk")
+        page_ids = [row["pk"] for row in newest[start:stop]]
+        return list(self._rows(AccessLog.objects.filter(pk__in=page_ids)))
+
+    def _newest(self, stop: int | None, *fields: str) -> QuerySet[Any]:
+        """``fields`` of the newest ``stop`` entries of each part (all of them if ``stop`` is
+        ``None``), as one query; in no particular order if there are several parts."""
+        ordered = [part.order_by("-at", "-id") for part in self.parts]
+        if len(ordered) == 1:
+            return ordered[0].values(*fields)[:stop]
+        if connection.features.supports_slicing_ordering_in_compound:
+            newest = [part.values(*fields)[:stop] for part in ordered]
+        else:
+            # SQLite cannot order and limit the parts of a UNION: each part is wrapped.
+            newest = [
+                AccessLog.objects.filter(pk__in=part.values("pk")[:stop]).order_by().values(*fields)
+                for part in ordered
+            ]
+        # UNION, not UNION ALL: an entry in both parts is listed once.
+        return newest[0].union(*newest[1:])
+
+    def _either(self) -> QuerySet[AccessLog]:
+        """Every entry of either part, as one queryset."""
+        if not self.parts:
+            return AccessLog.objects.none()
+        entries = self.parts[0]
+        for part in self.parts[1:]:
+            entries = entries | part
+        return entries
+
+    def _rows(self, entries: QuerySet[AccessLog]) -> QuerySet[AccessLog]:
+        return (
+            entries.annotate(case_visible=visible_to(self.user, case_ref="case_id"))
+            .select_related("agency")
+            .order_by("-at", "-id")
+        )
+
+
 def access_log_for_supervisor(
     user: Any, *, filters: AccessLogFilters | None = None
-) -> QuerySet[AccessLog]:
+) -> AccessLogResults:
     """The access-log entries a supervisor may read, newest first: every access to a case
     their agency owns, by anyone (who read our cases), and every access by a member of their
     agency (what our people read or tried to read).
@@ -80,32 +180,58 @@ def access_log_for_supervisor(
     agency's case (a refused attempt, a share since revoked) must not tell the supervisor
     which case it was, nor whether it exists. Filtering by case is limited to those cases too.
     Raises ``PermissionDenied`` (403) for users whose roles do not include reading the log.
+
+    Reads the agency's case ids, and the ids of the users and the case the filters name, at
+    once (a query each); the entries are read when the result is sliced or iterated.
     """
     member = membership(user)
     if member is None or not may(user, VIEW_ACCESS_LOG):
         raise PermissionDenied(_("You may not read the access log."))
     filters = filters or AccessLogFilters()
-    own_cases = Case.objects.filter(owner_agency_id=member.agency_id).values("pk")
-    entries = (
-        AccessLog.objects.filter(Q(case_id__in=own_cases) | Q(agency_id=member.agency_id))
-        .annotate(case_visible=visible_to(user, case_ref="case_id"))
-        .select_related("agency")
-    )
-    # Users and cases are looked up first, so that the log is read through its (user, -at)
-    # and (case, -at) indexes.
-    if filters.username:
-        users = get_user_model().objects.filter(username__icontains=filters.username)
-        entries = entries.filter(user_id__in=users.values("pk"))
-    if filters.case_reference:
-        cases = Case.objects.filter(visible_to(user), reference__iexact=filters.case_reference)
-        entries = entries.filter(case_id__in=cases.values("pk"))
+    return AccessLogResults(user=user, parts=_access_log_parts(user, member.agency_id, filters))
+
+
+def _access_log_parts(
+    user: Any, agency_id: int, filters: AccessLogFilters
+) -> tuple[QuerySet[AccessLog], ...]:
+    """The filtered entries about the agency's cases and those by its members; none when a
+    filter names no user or no case the supervisor may see."""
+    entries = AccessLog.objects.all()
     if filters.action:
         entries = entries.filter(action=filters.action)
     if filters.date_from:
         entries = entries.filter(at__gte=_start_of(filters.date_from))
     if filters.date_to:
         entries = entries.filter(at__lt=_start_of(filters.date_to + datetime.timedelta(days=1)))
-    return entries.order_by("-at", "-id")
+    if filters.username:
+        user_ids = _ids_or_subquery(
+            get_user_model().objects.filter(username__icontains=filters.username),
+            limit=USER_ID_LIMIT,
+        )
+        if isinstance(user_ids, list) and not user_ids:
+            return ()
+        entries = entries.filter(user_id__in=user_ids)
+    if filters.case_reference:
+        cases = Case.objects.filter(visible_to(user), reference__iexact=filters.case_reference)
+        case_ids = list(cases.values_list("pk", flat=True))
+        if not case_ids:
+            return ()
+        entries = entries.filter(case_id__in=case_ids)
+    parts = [entries.filter(agency_id=agency_id)]
+    own_cases = _ids_or_subquery(
+        Case.objects.filter(owner_agency_id=agency_id), limit=OWN_CASE_LIMIT
+    )
+    if not isinstance(own_cases, list) or own_cases:
+        parts.append(entries.filter(case_id__in=own_cases))
+    return tuple(parts)
+
+
+def _ids_or_subquery(rows: QuerySet[Any], *, limit: int) -> list[int] | QuerySet[Any]:
+    """The primary keys of ``rows`` as a list, read now; a subquery if there are more than
+    ``limit`` of them (callers test for an empty list with ``isinstance``: the truth of a
+    queryset would read it)."""
+    ids = list(rows.order_by().values_list("pk", flat=True)[: limit + 1])
+    return ids if len(ids) <= limit else rows.order_by().values("pk")
 
 
 def _start_of(day: datetime.date) -> datetime.datetime:

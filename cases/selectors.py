@@ -296,6 +296,8 @@ def _case_for_user(user: Any, case_uuid: UUID | str, *, action: str) -> Case:
     case: they log the object that was read instead."""
     if action not in ACTIONS:
         raise ValueError(f"unknown action {action!r}")
+    # A 404 or 403 below is logged as a refusal of this action ("contribute", "change"...).
+    access.attempting(action)
     case = (
         Case.objects.filter(visible_to(user), uuid=case_uuid)
         .select_related("owner_agency", "owner_agency__country", "lead_officer", "created_by")

@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods
 
+from casebook.access import client_address
 from cases import protection, selectors, services
 from cases.forms.records import (
     EvidenceForm,
@@ -31,7 +32,9 @@ logger = logging.getLogger(__name__)
 
 
 def _remote_addr(request: HttpRequest) -> str | None:
-    return request.META.get("REMOTE_ADDR") or None
+    # The access log's resolution (trusted proxies included), so that a custody entry and the
+    # access-log row of the same request name the same client.
+    return client_address(request)
 
 
 def _data(request: HttpRequest) -> Any:

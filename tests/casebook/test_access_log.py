@@ -353,7 +353,7 @@ def test_record_refusal_logs_a_refused_service_action_on_the_case(
     assert (entry.action, entry.case, entry.object_uuid) == ("refused", case, case.uuid)
     assert entry.user == supervisor
     assert entry.agency == supervisor.member.agency
-    assert entry.detail == "share: RED cases are not re-shared"
+    assert (entry.attempted, entry.detail) == ("share", "RED cases are not re-shared")
 
 
 # --- append-only -----------------------------------------------------------------------------
@@ -584,10 +584,10 @@ def test_the_csv_export_has_the_filtered_entries_and_is_logged(
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     assert response["Content-Disposition"].startswith('attachment; filename="access-log-')
     header, *rows = csv_rows(response)
-    assert header[:4] == ["time_utc", "user", "agency", "action"]
+    assert header[:5] == ["time_utc", "user", "agency", "action", "attempted"]
     assert len(rows) == 1
-    assert rows[0][1:5] == ["inv.pa", "Servicio Nacional de Fronteras (PA)", "view", "case"]
-    assert rows[0][6] == case.reference
+    assert rows[0][1:6] == ["inv.pa", "Servicio Nacional de Fronteras (PA)", "view", "", "case"]
+    assert rows[0][header.index("case")] == case.reference
     assert rows[0][-1] == ADDRESS
     export = AccessLog.objects.get(action=AccessLog.Action.EXPORT)
     assert (export.user, export.object_type) == (supervisor, "access_log")
@@ -608,10 +608,10 @@ def test_the_csv_export_escapes_spreadsheet_formulas(
 
     header, *rows = csv_rows(client_for(supervisor).get(reverse("access_log_export")))
 
-    row = rows[-1]
-    assert row[1] == '\'=HYPERLINK("http://evil.example","x")'
-    assert row[7] == "'+cmd|' /C calc'!A0"
-    assert row[8] == "'@SUM(1+1)"
+    row = dict(zip(header, rows[-1], strict=True))
+    assert row["user"] == '\'=HYPERLINK("http://evil.example","x")'
+    assert row["detail"] == "'+cmd|' /C calc'!A0"
+    assert row["path"] == "'@SUM(1+1)"
 
 
 @pytest.mark.parametrize(
