@@ -44,11 +44,13 @@ from cases.selectors import permission_id
 # What the owner agency holds on its own cases.
 OWNER_PERMISSIONS = ("view_case", "contribute_case", "change_case", "manage_case", "view_protected")
 
+# What ``case_update`` changes. Not the handling code: raising it decides the fate of shares
+# the new code would not allow, so it changes only through
+# ``cases.sharing.case_set_handling_code``.
 CASE_FIELDS = (
     "title",
     "kind",
     "status",
-    "handling_code",
     "summary",
     "lead_officer",
     "opened_on",
@@ -167,7 +169,13 @@ def case_create(
 def case_update(
     *, actor: Any, case: Case, countries: Iterable[Country] | None = None, **changes: Any
 ) -> Case:
-    """Change a case's core fields (any of ``CASE_FIELDS``) and countries involved."""
+    """Change a case's core fields (any of ``CASE_FIELDS``) and countries involved.
+
+    Not its handling code (``TypeError``): that goes through
+    ``cases.sharing.case_set_handling_code``, which decides on the shares it would not allow.
+    """
+    if "handling_code" in changes:
+        raise TypeError("change the handling code with cases.sharing.case_set_handling_code")
     unknown = set(changes) - set(CASE_FIELDS)
     if unknown:
         raise TypeError(f"not case fields: {sorted(unknown)}")

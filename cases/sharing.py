@@ -7,6 +7,29 @@ so a revoke takes effect on the next request on every channel; an expired share 
 at its expiry because ``cases.selectors.live_grants`` ignores expired grants, before
 ``shares_expire`` (a periodic task) closes it.
 
+Re-shares end with the share they came from. A recipient with the manage level may re-share
+(where the handling code allows it); the re-share's ``granted_by_agency`` is that recipient,
+and the share it came from is the recipient's own open share of the case (there is at most
+one per case and agency). The rule, which keeps ``live_grants`` the one test of liveness:
+
+- A re-share never outlives the share it came from. Granting one caps its expiry at the
+  granting agency's own: without an expiry it gets that one, and a later one is refused on
+  ``expires_at``. Its grants carry that expiry, so it stops working at the same moment as the
+  share it came from, before the clean-up runs.
+- When a share ends (revoked, closed by ``shares_expire``, revoked after a raised handling
+  code), every open share of the case that its agency granted ends in the same transaction,
+  and theirs in turn, down the chain: their grants are deleted, their end reason is "the
+  share it came from ended" ("expired" if their own expiry came first), and their agencies
+  are notified.
+- Replacing a share (sharing again with an agency) changes its terms without ending the
+  agency's authority: if the new share keeps the manage level, the agency's re-shares stay,
+  shortened to the new expiry if they would outlast it (they are never lengthened again);
+  below the manage level they end as above.
+- The owner agency's own grants are not shares and never end this way, and a share the
+  owner granted never ends because a recipient's share ended.
+- ``shares_expire`` also ends any open re-share whose granting agency holds no live
+  manage-level share: a safety net for data from before this rule, not the mechanism.
+
 Callers fetch the case through ``cases.selectors.get_case_for_user(..., action="manage")``
 first; the services check the policy again and raise ``ValidationError`` keyed by form field
 (``agency``, ``level``, ``include_protected``, ``expires_at``, ``purpose``, or the form as a
@@ -27,14 +50,15 @@ CLEAR         owner, manage-level recipients      any agency               yes
 """
 
 import datetime
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Q
-from django.utils import timezone
+from django.db.models import Exists, F, OuterRef, Q
+from django.utils import formats, timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -69,47 +93,35 @@ class HandlingRule:
     export_text: Promise
 
 
+# The words shown for each value of the table, each written once.
+OWNER_NAMED = gettext_lazy("The owner agency only, to agencies it names")
+OWNER_ONLY = gettext_lazy("The owner agency only")
+OWNER_AND_MANAGERS = gettext_lazy("The owner agency, and recipients with the manage level")
+RESHARE_TEXTS: dict[str, Promise] = {
+    NEVER: gettext_lazy("Never"),
+    SAME_COUNTRY: gettext_lazy("Only to agencies of the recipient's own country"),
+    ANY_AGENCY: gettext_lazy("To any agency on the platform"),
+}
+EXPORT_TEXTS: dict[str, Promise] = {
+    NO_EXPORT: gettext_lazy("Never"),
+    OWN_AGENCY: gettext_lazy("Within their own agency"),
+    ANY_EXPORT: gettext_lazy("Yes"),
+}
+
+
+def _rule(code: str, *, grant: Promise, reshare: str, export: str) -> HandlingRule:
+    return HandlingRule(code, reshare, export, grant, RESHARE_TEXTS[reshare], EXPORT_TEXTS[export])
+
+
 HANDLING_RULES: dict[str, HandlingRule] = {
-    Code.RED: HandlingRule(
-        Code.RED,
-        reshare=NEVER,
-        export=NO_EXPORT,
-        grant_text=gettext_lazy("The owner agency only, to agencies it names"),
-        reshare_text=gettext_lazy("Never"),
-        export_text=gettext_lazy("Never"),
-    ),
-    Code.AMBER_STRICT: HandlingRule(
-        Code.AMBER_STRICT,
-        reshare=NEVER,
-        export=OWN_AGENCY,
-        grant_text=gettext_lazy("The owner agency only"),
-        reshare_text=gettext_lazy("Never"),
-        export_text=gettext_lazy("Within their own agency"),
-    ),
-    Code.AMBER: HandlingRule(
-        Code.AMBER,
-        reshare=SAME_COUNTRY,
-        export=ANY_EXPORT,
-        grant_text=gettext_lazy("The owner agency, and recipients with the manage level"),
-        reshare_text=gettext_lazy("Only to agencies of the recipient's own country"),
-        export_text=gettext_lazy("Yes"),
-    ),
-    Code.GREEN: HandlingRule(
-        Code.GREEN,
-        reshare=ANY_AGENCY,
-        export=ANY_EXPORT,
-        grant_text=gettext_lazy("The owner agency, and recipients with the manage level"),
-        reshare_text=gettext_lazy("To any agency on the platform"),
-        export_text=gettext_lazy("Yes"),
-    ),
-    Code.CLEAR: HandlingRule(
-        Code.CLEAR,
-        reshare=ANY_AGENCY,
-        export=ANY_EXPORT,
-        grant_text=gettext_lazy("The owner agency, and recipients with the manage level"),
-        reshare_text=gettext_lazy("To any agency on the platform"),
-        export_text=gettext_lazy("Yes"),
-    ),
+    rule.code: rule
+    for rule in (
+        _rule(Code.RED, grant=OWNER_NAMED, reshare=NEVER, export=NO_EXPORT),
+        _rule(Code.AMBER_STRICT, grant=OWNER_ONLY, reshare=NEVER, export=OWN_AGENCY),
+        _rule(Code.AMBER, grant=OWNER_AND_MANAGERS, reshare=SAME_COUNTRY, export=ANY_EXPORT),
+        _rule(Code.GREEN, grant=OWNER_AND_MANAGERS, reshare=ANY_AGENCY, export=ANY_EXPORT),
+        _rule(Code.CLEAR, grant=OWNER_AND_MANAGERS, reshare=ANY_AGENCY, export=ANY_EXPORT),
+    )
 }
 
 
@@ -168,8 +180,10 @@ def _active(at: datetime.datetime) -> Q:
 
 
 def code_change_conflicts(case: Case, new_code: str) -> list[CaseShare]:
-    """The active shares of ``case`` that ``new_code`` would not allow: re-shares (granted by
-    a recipient) that the new code forbids. Shares the owner agency granted never conflict."""
+    """The active shares of ``case`` that raising its code to ``new_code`` puts in question:
+    the re-shares (granted by a recipient) that the new code forbids, and the re-shares granted
+    from those, which end with them if the owner revokes them. Shares the owner agency
+    granted never conflict."""
     if new_code not in HANDLING_RULES:
         return []
 
@@ -178,7 +192,18 @@ def code_change_conflicts(case: Case, new_code: str) -> list[CaseShare]:
             new_code, actor_agency=share.granted_by_agency, target_agency=share.agency
         )
 
-    return [share for share in _reshares(case) if not allowed(share)]
+    reshares = _reshares(case)
+    granted_by: dict[int, list[CaseShare]] = defaultdict(list)
+    for share in reshares:
+        granted_by[share.granted_by_agency_id].append(share)
+    ending: set[int] = set()
+    pending = [share for share in reshares if not allowed(share)]
+    while pending:
+        share = pending.pop()
+        if share.pk not in ending:
+            ending.add(share.pk)
+            pending.extend(granted_by[share.agency_id])
+    return [share for share in reshares if share.pk in ending]
 
 
 def _reshares(case: Case) -> list[CaseShare]:
@@ -188,6 +213,16 @@ def _reshares(case: Case) -> list[CaseShare]:
         .select_related("agency__country", "granted_by_agency__country", "granted_by")
         .order_by("agency__country__name", "agency__name")
     )
+
+
+def reshare_expiry_limit(case: Case, agency: Agency) -> datetime.datetime | None:
+    """The latest expiry ``agency`` may give when it re-shares ``case``: the expiry of its own
+    share of the case. ``None`` when there is no limit (the owner agency, an open-ended
+    share, or no live share: the service refuses that actor anyway)."""
+    if agency.pk == case.owner_agency_id:
+        return None
+    own = CaseShare.objects.filter(_active(timezone.now()), case=case, agency=agency).first()
+    return own.expires_at if own is not None else None
 
 
 # --- services ---------------------------------------------------------------------------------
@@ -214,6 +249,39 @@ def _notify(*, agency: Agency, kind: str, case: Case | None, message: str) -> No
     Notification.objects.create(agency=agency, kind=kind, case=case, message=message)
 
 
+def _notify_ended(share: CaseShare, *, by: Agency | None) -> None:
+    """Tell the agency that lost access (without a link: it can no longer see the case) why
+    its share ended; an expiry is told to the owner agency too. ``by``: the agency that
+    revoked it, for a revoke."""
+    case = share.case
+    values = {"agency": share.agency.name, "reference": case.reference}
+    if share.end_reason == CaseShare.EndReason.EXPIRED:
+        _notify(
+            agency=case.owner_agency,
+            kind=Notification.Kind.SHARE_EXPIRED,
+            case=case,
+            message=_("The share of case %(reference)s with %(agency)s has expired.") % values,
+        )
+        _notify(
+            agency=share.agency,
+            kind=Notification.Kind.SHARE_EXPIRED,
+            case=None,
+            message=_("Your agency's access to case %(reference)s has expired.") % values,
+        )
+        return
+    if share.end_reason == CaseShare.EndReason.PARENT_ENDED:
+        message = _(
+            "Your agency's access to case %(reference)s ended because %(agency)s, which "
+            "shared it with you, no longer has the access it shared."
+        ) % {"agency": share.granted_by_agency.name, "reference": case.reference}
+    else:
+        message = _("%(agency)s ended your agency's access to case %(reference)s.") % {
+            "agency": by.name if by is not None else case.owner_agency.name,
+            "reference": case.reference,
+        }
+    _notify(agency=share.agency, kind=Notification.Kind.SHARE_REVOKED, case=None, message=message)
+
+
 def _end(share: CaseShare, *, reason: str, actor: Any, at: datetime.datetime) -> None:
     """Close ``share`` and delete its grants (call inside a transaction)."""
     CaseGroupObjectPermission.objects.filter(share=share).delete()
@@ -222,6 +290,91 @@ def _end(share: CaseShare, *, reason: str, actor: Any, at: datetime.datetime) ->
     share.ended_by = actor
     _attribute(share, actor)
     share.save(update_fields=["ended_at", "end_reason", "ended_by"])
+
+
+def _end_as_reshare(share: CaseShare, *, actor: Any, at: datetime.datetime) -> None:
+    """End a re-share because the share it came from ended at ``at``: as "expired" at its own
+    expiry if that came first, else as "the share it came from ended"."""
+    if share.expires_at is not None and share.expires_at <= at:
+        _end(share, reason=CaseShare.EndReason.EXPIRED, actor=actor, at=share.expires_at)
+    else:
+        _end(share, reason=CaseShare.EndReason.PARENT_ENDED, actor=actor, at=at)
+
+
+def _open_reshares_of(
+    case: Case, granters: set[int], *, skip_locked: bool = False
+) -> list[CaseShare]:
+    """The open shares of ``case`` granted by the agencies ``granters`` (never the owner's
+    own grants), locked until commit; ``skip_locked`` leaves out those another transaction
+    holds."""
+    return list(
+        CaseShare.objects.select_for_update(skip_locked=skip_locked, of=("self",))
+        .filter(case=case, granted_by_agency_id__in=granters, ended_at__isnull=True)
+        .exclude(granted_by_agency_id=case.owner_agency_id)
+        .select_related("agency", "granted_by_agency")
+        .order_by("pk")
+    )
+
+
+def _end_reshares_of(
+    case: Case, agency_id: int, *, actor: Any, at: datetime.datetime, skip_locked: bool = False
+) -> list[CaseShare]:
+    """End every open share of ``case`` that ``agency_id`` granted, and those their agencies
+    granted in turn, down the chain (``_end_as_reshare``); returns them. Nothing is ended
+    when ``agency_id`` is the owner agency: its shares stand on its own authority. Call
+    inside a transaction."""
+    ended: list[CaseShare] = []
+    seen = {case.owner_agency_id}
+    granters = {agency_id} - seen
+    while granters:
+        seen |= granters
+        children = _open_reshares_of(case, granters, skip_locked=skip_locked)
+        for child in children:
+            child.case = case
+            _end_as_reshare(child, actor=actor, at=at)
+        ended.extend(children)
+        granters = {child.agency_id for child in children} - seen
+    return ended
+
+
+def _end_with_reshares(
+    share: CaseShare,
+    *,
+    reason: str,
+    actor: Any,
+    at: datetime.datetime,
+    skip_locked: bool = False,
+) -> list[CaseShare]:
+    """End ``share`` with ``reason`` and, in the same transaction, the re-shares that came
+    from it (``_end_reshares_of``); returns the ended shares, ``share`` first."""
+    _end(share, reason=reason, actor=actor, at=at)
+    return [
+        share,
+        *_end_reshares_of(share.case, share.agency_id, actor=actor, at=at, skip_locked=skip_locked),
+    ]
+
+
+def _cap_reshares(case: Case, agency_id: int, limit: datetime.datetime, *, actor: Any) -> None:
+    """Shorten the open re-shares that ``agency_id`` granted, and theirs down the chain, so
+    that none ends after ``limit`` (the new expiry of the agency's own share). A re-share
+    that ends earlier keeps its expiry; none is ever lengthened. Call inside a transaction."""
+    seen = {case.owner_agency_id}
+    granters = {agency_id} - seen
+    while granters:
+        seen |= granters
+        children = _open_reshares_of(case, granters)
+        for child in children:
+            if child.expires_at is None or child.expires_at > limit:
+                child.expires_at = limit
+                _attribute(child, actor)
+                child.save(update_fields=["expires_at"])
+                # Grants are not audited; the share's history records the change.
+                CaseGroupObjectPermission.objects.filter(share=child).update(expires_at=limit)
+        granters = {child.agency_id for child in children} - seen
+
+
+def _format_utc(moment: datetime.datetime) -> str:
+    return formats.date_format(moment.astimezone(datetime.UTC), "SHORT_DATETIME_FORMAT")
 
 
 def _check_share(
@@ -233,6 +386,7 @@ def _check_share(
     level: str,
     purpose: str,
     expires_at: datetime.datetime | None,
+    expiry_limit: datetime.datetime | None,
     include_protected: bool,
     now: datetime.datetime,
 ) -> Agency:
@@ -271,6 +425,11 @@ def _check_share(
         errors["purpose"] = _("Say why you share this case; the purpose is recorded.")
     if expires_at is not None and expires_at <= now:
         errors["expires_at"] = _("The expiry must be in the future.")
+    elif expires_at is not None and expiry_limit is not None and expires_at > expiry_limit:
+        errors["expires_at"] = _(
+            "Your agency's own access to this case ends at %(limit)s UTC, and a re-share "
+            "cannot outlast it: choose an earlier date, or none to end with it."
+        ) % {"limit": _format_utc(expiry_limit)}
     if errors:
         raise ValidationError(errors)
     return agency
@@ -290,21 +449,28 @@ def case_share(
     """Share ``case`` with ``agency`` at ``level`` and notify that agency.
 
     The actor must hold the manage action on the case (else ``PermissionDenied``). Checks the
-    handling-code rules and the input, raising ``ValidationError`` keyed by form field. An
-    open share of the case with the same agency is replaced: it ends with reason "replaced"
-    and a new share is created, so that the history shows both. A recipient may replace only
-    a share its own agency granted. Locks the case row until commit.
+    handling-code rules and the input, raising ``ValidationError`` keyed by form field. A
+    re-share (the actor is a recipient) ends no later than the actor's own share: without an
+    expiry it gets that one, a later one is refused on ``expires_at``.
+
+    An open share of the case with the same agency is replaced: it ends with reason
+    "replaced" and a new share is created, so that the history shows both. A recipient may
+    replace only a share its own agency granted. The re-shares the agency granted from the
+    replaced share follow the new one: they end if it is below the manage level, and are
+    shortened to its expiry if they would outlast it. Locks the case row until commit.
     """
     actor_agency = _require_manage(actor, case)
     Case.objects.select_for_update().filter(pk=case.pk).first()
     now = timezone.now()
     is_owner = actor_agency.pk == case.owner_agency_id
     actor_level: str | None = None
+    expiry_limit: datetime.datetime | None = None
     if not is_owner:
         own = CaseShare.objects.filter(_active(now), case=case, agency=actor_agency).first()
         if own is None:
             raise PermissionDenied(_("You may not manage the sharing of this case."))
         actor_level = own.level
+        expiry_limit = own.expires_at
     agency = _check_share(
         case=case,
         actor_agency=actor_agency,
@@ -313,9 +479,12 @@ def case_share(
         level=level,
         purpose=purpose,
         expires_at=expires_at,
+        expiry_limit=expiry_limit,
         include_protected=include_protected,
         now=now,
     )
+    if expires_at is None:
+        expires_at = expiry_limit
     previous = (
         CaseShare.objects.select_for_update()
         .filter(case=case, agency=agency, ended_at__isnull=True)
@@ -326,10 +495,17 @@ def case_share(
             raise ValidationError(
                 {"agency": _("This agency already has a share that another agency granted.")}
             )
-        reason = CaseShare.EndReason.REPLACED
+        previous.case = case
         if previous.expires_at is not None and previous.expires_at <= now:
-            reason = CaseShare.EndReason.EXPIRED
-        _end(previous, reason=reason, actor=actor, at=now)
+            # It ended at its expiry already, and so did the re-shares that came from it.
+            ended = _end_with_reshares(
+                previous, reason=CaseShare.EndReason.EXPIRED, actor=actor, at=now
+            )
+            for each in ended[1:]:
+                _notify_ended(each, by=actor_agency)
+            previous = None
+        else:
+            _end(previous, reason=CaseShare.EndReason.REPLACED, actor=actor, at=now)
     share = CaseShare(
         case=case,
         agency=agency,
@@ -356,6 +532,13 @@ def case_share(
         )
         for codename in codenames
     )
+    if previous is not None:
+        # The agency's re-shares came from the replaced share: they follow the new one.
+        if level != Level.MANAGE:
+            for each in _end_reshares_of(case, agency.pk, actor=actor, at=now):
+                _notify_ended(each, by=actor_agency)
+        elif expires_at is not None:
+            _cap_reshares(case, agency.pk, expires_at, actor=actor)
     _notify(
         agency=agency,
         kind=Notification.Kind.SHARE_GRANTED,
@@ -373,7 +556,8 @@ def case_share(
 @transaction.atomic
 def share_revoke(*, actor: Any, share: CaseShare) -> CaseShare:
     """End ``share`` at once: its grants are deleted in this transaction, so the recipient
-    loses access on its next request. Notifies the recipient agency.
+    loses access on its next request. The re-shares that came from it end with it, down the
+    chain (``_end_reshares_of``). Notifies every agency that lost access.
 
     Who may: a manager of the case in the owner agency, or in the agency that granted the
     share (else ``PermissionDenied``). An ended share is a ``ValidationError``.
@@ -386,48 +570,78 @@ def share_revoke(*, actor: Any, share: CaseShare) -> CaseShare:
     locked = CaseShare.objects.select_for_update().get(pk=share.pk)
     if locked.ended_at is not None:
         raise ValidationError(_("This share has already ended."))
-    _end(share, reason=CaseShare.EndReason.REVOKED, actor=actor, at=timezone.now())
-    _notify(
-        agency=share.agency,
-        kind=Notification.Kind.SHARE_REVOKED,
-        case=None,
-        message=_("%(agency)s ended your agency's access to case %(reference)s.")
-        % {"agency": agency.name, "reference": case.reference},
+    ended = _end_with_reshares(
+        share, reason=CaseShare.EndReason.REVOKED, actor=actor, at=timezone.now()
     )
+    for each in ended:
+        _notify_ended(each, by=agency)
     return share
+
+
+def _orphaned_reshares(now: datetime.datetime) -> list[CaseShare]:
+    """Open re-shares whose granting agency holds no live manage-level share of the case."""
+    vouching = CaseShare.objects.filter(
+        _active(now),
+        case=OuterRef("case"),
+        agency=OuterRef("granted_by_agency"),
+        level=Level.MANAGE,
+    )
+    return list(
+        CaseShare.objects.select_for_update(skip_locked=True, of=("self",))
+        .filter(ended_at__isnull=True)
+        .exclude(granted_by_agency=F("case__owner_agency"))
+        .exclude(Exists(vouching))
+        .select_related("case__owner_agency", "agency", "granted_by_agency")
+        .order_by("pk")
+    )
 
 
 @transaction.atomic
 def shares_expire(*, now: datetime.datetime | None = None) -> int:
     """Close the open shares whose expiry has passed (reason "expired", ended at their
-    expiry), delete their grants and notify the owner and the recipient agencies. Returns
-    how many it closed. Idempotent: a closed share is never touched again. Expired shares
-    already gave no access (``live_grants`` checks the expiry); this is the clean-up."""
+    expiry), and the re-shares that came from them, delete their grants and notify the
+    agencies (the owner too, of every expiry). Returns how many shares it closed.
+
+    Expired shares already gave no access (``live_grants`` checks the expiry, and a re-share
+    never outlives the share it came from); this is the clean-up. It is also the safety net
+    for re-shares whose granting agency no longer holds a live manage-level share (left from
+    before that rule, or skipped while another transaction held them): they end too.
+    Idempotent: a closed share is never touched again."""
     now = now or timezone.now()
     due = list(
         # Lock the shares only (not the cases and agencies joined for the messages), and skip
         # those another run or a revoke holds: they are being ended already.
         CaseShare.objects.select_for_update(skip_locked=True, of=("self",))
         .filter(ended_at__isnull=True, expires_at__lte=now)
-        .select_related("case__owner_agency", "agency")
+        .select_related("case__owner_agency", "agency", "granted_by_agency")
         .order_by("expires_at", "pk")
     )
+    closed: set[int] = set()
     for share in due:
-        _end(share, reason=CaseShare.EndReason.EXPIRED, actor=None, at=share.expires_at or now)
-        values = {"agency": share.agency.name, "reference": share.case.reference}
-        _notify(
-            agency=share.case.owner_agency,
-            kind=Notification.Kind.SHARE_EXPIRED,
-            case=share.case,
-            message=_("The share of case %(reference)s with %(agency)s has expired.") % values,
+        if share.pk in closed:
+            continue  # ended already, with the share it came from
+        ended = _end_with_reshares(
+            share,
+            reason=CaseShare.EndReason.EXPIRED,
+            actor=None,
+            at=share.expires_at or now,
+            skip_locked=True,
         )
-        _notify(
-            agency=share.agency,
-            kind=Notification.Kind.SHARE_EXPIRED,
-            case=None,
-            message=_("Your agency's access to case %(reference)s has expired.") % values,
+        for each in ended:
+            closed.add(each.pk)
+            _notify_ended(each, by=None)
+    for orphan in _orphaned_reshares(now):
+        if orphan.pk in closed:
+            continue
+        _end_as_reshare(orphan, actor=None, at=now)
+        below = _end_reshares_of(
+            orphan.case, orphan.agency_id, actor=None, at=now, skip_locked=True
         )
-    return len(due)
+        ended = [orphan, *below]
+        for each in ended:
+            closed.add(each.pk)
+            _notify_ended(each, by=None)
+    return len(closed)
 
 
 KEEP = "keep"
@@ -438,14 +652,16 @@ REVOKE = "revoke"
 def case_set_handling_code(
     *, actor: Any, case: Case, code: str, revoke_conflicting: bool | None = None
 ) -> list[CaseShare]:
-    """Change the case's handling code; returns the shares the new code would not allow.
+    """Change the case's handling code; returns the shares the new code puts in question.
 
-    Only members of the owner agency who may change the case may change its code (a recipient
-    lowering it could widen its own re-sharing). Raising the code never revokes silently:
-    when active shares conflict (``code_change_conflicts``) the caller passes the owner's
-    decision, ``revoke_conflicting=True`` (they are revoked, recipients notified) or
-    ``False`` (they are kept, and the history's change reason says so); ``None`` with
-    conflicts is a ``ValidationError`` on ``conflicting_shares``.
+    The only way to change a case's code (``services.case_update`` refuses it). Only members
+    of the owner agency who may change the case may change its code (a recipient lowering it
+    could widen its own re-sharing). Raising the code never revokes silently: when active
+    shares conflict (``code_change_conflicts``) the caller passes the owner's decision,
+    ``revoke_conflicting=True`` (they are revoked with the re-shares that came from them,
+    and their agencies notified) or ``False`` (they are kept, and the history's change
+    reason says so); ``None`` with conflicts is a ``ValidationError`` on
+    ``conflicting_shares``.
     """
     agency = _agency_of(actor)
     actions = selectors.case_permissions(actor, [case])[case.pk]
@@ -471,15 +687,17 @@ def case_set_handling_code(
         )
     if conflicts and revoke_conflicting:
         now = timezone.now()
+        # Revoke the top of each chain; the re-shares below end with it.
+        in_question = {share.agency_id for share in conflicts}
         for share in conflicts:
-            _end(share, reason=CaseShare.EndReason.REVOKED, actor=actor, at=now)
-            _notify(
-                agency=share.agency,
-                kind=Notification.Kind.SHARE_REVOKED,
-                case=None,
-                message=_("%(agency)s ended your agency's access to case %(reference)s.")
-                % {"agency": agency.name, "reference": case.reference},
+            if share.granted_by_agency_id in in_question:
+                continue
+            share.case = case
+            ended = _end_with_reshares(
+                share, reason=CaseShare.EndReason.REVOKED, actor=actor, at=now
             )
+            for each in ended:
+                _notify_ended(each, by=agency)
         reason = _("revoked %(count)d shares the new handling code does not allow") % {
             "count": len(conflicts)
         }
@@ -510,7 +728,8 @@ def case_update_with_code(
 ) -> Case:
     """What the case edit page saves: the core fields through ``services.case_update`` and,
     when it differs, the handling code through ``case_set_handling_code`` (with the owner's
-    decision on conflicting shares), all in one transaction."""
+    decision on conflicting shares), all in one transaction: a refused code change stores
+    none of the other changes either."""
     case = services.case_update(actor=actor, case=case, countries=countries, **changes)
     if handling_code != case.handling_code:
         case_set_handling_code(

@@ -12,7 +12,7 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 
 from casebook.forms import StyledFormMixin
@@ -77,17 +77,31 @@ class ShareForm(StyledFormMixin, forms.Form):
         *args: Any,
         agencies: list[Agency],
         is_owner: bool = True,
+        expiry_limit: datetime.datetime | None = None,
         **kwargs: Any,
     ) -> None:
         """``agencies``: those offered (the user's own and the owner are left out by the
         caller); any existing agency may still be posted, and the service says why not.
         ``is_owner``: only the owner agency may share protected identities, so others do not
-        get that field."""
+        get that field. ``expiry_limit``: when a recipient re-shares, the end of its own
+        share, which a re-share cannot outlast (``cases.sharing.reshare_expiry_limit``)."""
         super().__init__(*args, **kwargs)
         self.fields["agency"].widget.choices = agency_choices(agencies)  # type: ignore[attr-defined]
         if not is_owner:
             del self.fields["include_protected"]
-        self.fields["expires_on"].widget.attrs["min"] = timezone.now().date().isoformat()
+        self.expiry_limit = expiry_limit
+        expires_on = self.fields["expires_on"]
+        expires_on.widget.attrs["min"] = timezone.now().date().isoformat()
+        if expiry_limit is not None:
+            expires_on.widget.attrs["max"] = last_day_before(expiry_limit).isoformat()
+            expires_on.help_text = _(
+                "Optional. Your agency's own access ends at %(limit)s UTC, and so does this "
+                "share at the latest, also when you leave this empty."
+            ) % {
+                "limit": formats.date_format(
+                    expiry_limit.astimezone(datetime.UTC), "SHORT_DATETIME_FORMAT"
+                )
+            }
 
     def clean_agency(self) -> Agency:
         agency = (
@@ -103,12 +117,18 @@ class ShareForm(StyledFormMixin, forms.Form):
         """What ``cases.sharing.case_share`` takes, from the cleaned form."""
         data = self.cleaned_data
         expires_on: datetime.date | None = data.get("expires_on")
+        expires_at = end_of_day_utc(expires_on) if expires_on else None
+        limit = self.expiry_limit
+        # The last day the re-sharer's own access reaches ends with that access; later days
+        # are the service's to refuse.
+        if expires_on and limit is not None and expires_on == last_day_before(limit):
+            expires_at = min(end_of_day_utc(expires_on), limit)
         return {
             "agency": data["agency"],
             "level": data["level"],
             "purpose": data["purpose"],
             "include_protected": bool(data.get("include_protected")),
-            "expires_at": end_of_day_utc(expires_on) if expires_on else None,
+            "expires_at": expires_at,
         }
 
     def add_service_error(self, error: ValidationError) -> None:
@@ -127,6 +147,11 @@ class ShareForm(StyledFormMixin, forms.Form):
                 attrs["aria-invalid"] = "true"
             else:
                 self.add_error(None, errors)
+
+
+def last_day_before(moment: datetime.datetime) -> datetime.date:
+    """The last day (UTC) that has any time before ``moment``."""
+    return (moment.astimezone(datetime.UTC) - datetime.timedelta(microseconds=1)).date()
 
 
 def end_of_day_utc(day: datetime.date) -> datetime.datetime:

@@ -2,9 +2,12 @@
 
 A share is the record (purpose, who granted it, expiry, end); the grants it gives are rows of
 ``CaseGroupObjectPermission`` pointing back to it. Ending a share deletes its grants in the
-same transaction, so a revoke takes effect on the next request on every channel.
+same transaction, so a revoke takes effect on the next request on every channel. A re-share
+(granted by a recipient) never outlives the share of the agency that granted it: see
+``cases.sharing``.
 """
 
+import datetime
 import uuid
 
 from django.conf import settings
@@ -28,6 +31,7 @@ class CaseShare(models.Model):
         REVOKED = "revoked", _("Revoked")
         EXPIRED = "expired", _("Expired")
         REPLACED = "replaced", _("Replaced by a new share")
+        PARENT_ENDED = "parent_ended", _("The share it came from ended")
 
     # The object permissions each level gives the recipient agency's group.
     LEVEL_PERMISSIONS: dict[str, tuple[str, ...]] = {
@@ -85,7 +89,7 @@ class CaseShare(models.Model):
     def __str__(self) -> str:
         return f"{self.case_id} → {self.agency_id} ({self.level})"
 
-    def is_active(self, at: "timezone.datetime | None" = None) -> bool:
+    def is_active(self, at: datetime.datetime | None = None) -> bool:
         at = at or timezone.now()
         return self.ended_at is None and (self.expires_at is None or self.expires_at > at)
 

@@ -33,6 +33,7 @@ def case_shares(request: HttpRequest, case: UUID) -> HttpResponse:
         request.POST if request.method == "POST" else None,
         agencies=selectors.share_target_agencies(the_case, agency),
         is_owner=is_owner,
+        expiry_limit=None if is_owner else sharing.reshare_expiry_limit(the_case, agency),
     )
     if form.is_bound:
         share = _share(request, the_case, form)

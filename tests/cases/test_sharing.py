@@ -2,7 +2,8 @@
 revoking, raising a case's handling code, and the notifications that go with them."""
 
 import datetime
-from typing import Any
+from collections.abc import Iterator
+from typing import Any, cast
 
 import pytest
 import time_machine
@@ -13,7 +14,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from casebook.models import AccessLog, Agency, Country, Notification
-from cases import selectors, sharing, tasks
+from cases import selectors, services, sharing, tasks
+from cases.forms.sharing import end_of_day_utc
 from cases.models import Case, CaseGroupObjectPermission, CaseShare
 from tests.conftest import client_for
 from tests.factories import AgencyFactory, make_case, make_member
@@ -25,6 +27,10 @@ PURPOSE = "Joint investigation of the Darién smuggling route"
 
 
 # --- the world ------------------------------------------------------------------------------
+
+
+def new_agency(**values: Any) -> Agency:
+    return cast(Agency, AgencyFactory(**values))
 
 
 @pytest.fixture
@@ -45,12 +51,12 @@ def cr_analyst(cr_police: Agency) -> Any:
 @pytest.fixture
 def cr_prosecution(db: Any) -> Agency:
     """A second agency in Costa Rica (same country as ``cr_police``)."""
-    return AgencyFactory(country=Country.objects.get(code="CR"), name="Fiscalía CR")
+    return new_agency(country=Country.objects.get(code="CR"), name="Fiscalía CR")
 
 
 @pytest.fixture
 def gt_police(db: Any) -> Agency:
-    return AgencyFactory(country=Country.objects.get(code="GT"), name="Policía Nacional Civil")
+    return new_agency(country=Country.objects.get(code="GT"), name="Policía Nacional Civil")
 
 
 @pytest.fixture
@@ -334,7 +340,7 @@ def test_a_recipient_cannot_grant_a_level_above_its_own(
     share(supervisor, the_case, cr_police, Level.CONTRIBUTE)
     before = stored()
     with pytest.raises(PermissionDenied):
-        share(cr_supervisor, the_case, AgencyFactory(), Level.MANAGE)
+        share(cr_supervisor, the_case, new_agency(), Level.MANAGE)
     assert stored() == before
     assert sharing.level_rank(Level.VIEW) < sharing.level_rank(Level.CONTRIBUTE)
     assert sharing.level_rank(Level.CONTRIBUTE) < sharing.level_rank(Level.MANAGE)
@@ -523,6 +529,261 @@ def test_resharing_to_an_agency_whose_share_expired_closes_the_old_one_as_expire
     assert old.end_reason == CaseShare.EndReason.EXPIRED
 
 
+# --- re-shares end with the share they came from ---------------------------------------------
+
+
+@pytest.fixture
+def crp_supervisor(cr_prosecution: Agency) -> Any:
+    return make_member(cr_prosecution, "supervisor", username="sup.crp")
+
+
+@pytest.fixture
+def chain(
+    investigator: Any,
+    supervisor: Any,
+    cr_police: Agency,
+    cr_supervisor: Any,
+    cr_prosecution: Agency,
+    crp_supervisor: Any,
+    gt_police: Agency,
+) -> dict[str, Any]:
+    """A GREEN case its owner shared with CR police (manage) and GT police (view); CR police
+    re-shared it to CR prosecution (manage), which re-shared it to CR labour (view)."""
+    the_case = make_case(investigator, handling_code=Code.GREEN)
+    cr_labour = new_agency(country=Country.objects.get(code="CR"), name="Inspección CR")
+    first = share(supervisor, the_case, cr_police, Level.MANAGE)
+    beside = share(supervisor, the_case, gt_police)
+    second = share(cr_supervisor, the_case, cr_prosecution, Level.MANAGE)
+    third = share(crp_supervisor, the_case, cr_labour)
+    return {
+        "case": the_case,
+        "first": first,
+        "beside": beside,
+        "second": second,
+        "third": third,
+        "labour_inspector": make_member(cr_labour, "investigator", username="inv.crl"),
+    }
+
+
+def reloaded(the_share: CaseShare) -> CaseShare:
+    the_share.refresh_from_db()
+    return the_share
+
+
+def test_revoking_a_share_ends_the_reshares_that_came_from_it_down_the_chain(
+    chain: dict[str, Any], supervisor: Any, cr_supervisor: Any, crp_supervisor: Any
+) -> None:
+    the_case = chain["case"]
+    assert the_case.pk in visible_ids(chain["labour_inspector"])
+    sharing.share_revoke(actor=supervisor, share=chain["first"])
+    first = reloaded(chain["first"])
+    for name in ("second", "third"):
+        ended = reloaded(chain[name])
+        assert ended.end_reason == CaseShare.EndReason.PARENT_ENDED
+        assert ended.ended_at == first.ended_at
+        assert ended.ended_by == supervisor
+        assert ended.history.first().history_user == supervisor
+        assert not CaseGroupObjectPermission.objects.filter(share=ended).exists()
+    for user in (cr_supervisor, crp_supervisor, chain["labour_inspector"]):
+        assert the_case.pk not in visible_ids(user)
+        assert actions(user, the_case) == set()
+
+
+def test_agencies_that_lose_access_with_the_share_it_came_from_are_told_why(
+    chain: dict[str, Any], supervisor: Any, cr_prosecution: Agency
+) -> None:
+    sharing.share_revoke(actor=supervisor, share=chain["first"])
+    reference = chain["case"].reference
+    told = Notification.objects.get(
+        agency=chain["third"].agency, kind=Notification.Kind.SHARE_REVOKED
+    )
+    assert told.case is None
+    assert told.message == (
+        f"Your agency's access to case {reference} ended because Fiscalía CR, which shared it "
+        "with you, no longer has the access it shared."
+    )
+    assert Notification.objects.filter(
+        agency=cr_prosecution, kind=Notification.Kind.SHARE_REVOKED, case=None
+    ).exists()
+
+
+def test_shares_the_owner_granted_stay_when_a_recipient_s_share_ends(
+    chain: dict[str, Any], supervisor: Any, investigator: Any, gt_supervisor: Any
+) -> None:
+    the_case = chain["case"]
+    owner_grants = set(
+        CaseGroupObjectPermission.objects.filter(share=None).values_list("pk", flat=True)
+    )
+    sharing.share_revoke(actor=supervisor, share=chain["first"])
+    assert reloaded(chain["beside"]).ended_at is None
+    assert the_case.pk in visible_ids(gt_supervisor)
+    assert owner_grants == set(
+        CaseGroupObjectPermission.objects.filter(share=None).values_list("pk", flat=True)
+    )
+    assert actions(investigator, the_case) == {"view", "contribute", "change", "view_protected"}
+
+
+def test_a_recipient_revoking_its_reshare_ends_only_what_came_from_that_reshare(
+    chain: dict[str, Any], cr_supervisor: Any
+) -> None:
+    sharing.share_revoke(actor=cr_supervisor, share=chain["second"])
+    assert reloaded(chain["first"]).ended_at is None
+    assert reloaded(chain["beside"]).ended_at is None
+    assert reloaded(chain["second"]).end_reason == CaseShare.EndReason.REVOKED
+    assert reloaded(chain["third"]).end_reason == CaseShare.EndReason.PARENT_ENDED
+    assert chain["case"].pk in visible_ids(cr_supervisor)
+
+
+def test_replacing_a_share_below_the_manage_level_ends_the_reshares_it_granted(
+    chain: dict[str, Any], supervisor: Any, cr_police: Agency, cr_supervisor: Any
+) -> None:
+    share(supervisor, chain["case"], cr_police, Level.CONTRIBUTE)
+    assert reloaded(chain["second"]).end_reason == CaseShare.EndReason.PARENT_ENDED
+    assert reloaded(chain["third"]).end_reason == CaseShare.EndReason.PARENT_ENDED
+    assert reloaded(chain["beside"]).ended_at is None
+    assert actions(cr_supervisor, chain["case"]) == {"view"}
+
+
+def test_replacing_a_share_with_an_earlier_expiry_shortens_its_reshares_but_never_lengthens(
+    chain: dict[str, Any], supervisor: Any, cr_police: Agency
+) -> None:
+    soon = timezone.now() + datetime.timedelta(hours=1)
+    share(supervisor, chain["case"], cr_police, Level.MANAGE, expires_at=soon)
+    for name in ("second", "third"):
+        shortened = reloaded(chain[name])
+        assert shortened.ended_at is None
+        assert shortened.expires_at == soon
+        assert {grant.expires_at for grant in shortened.grants.all()} == {soon}
+        assert shortened.history.first().history_user == supervisor
+    assert reloaded(chain["beside"]).expires_at is None
+    # Giving CR police more time again does not give the re-shares more time.
+    share(supervisor, chain["case"], cr_police, Level.MANAGE)
+    assert reloaded(chain["second"]).expires_at == soon
+    assert reloaded(chain["second"]).ended_at is None
+
+
+SOURCE_END = NOW + datetime.timedelta(hours=1)
+
+
+@pytest.fixture
+def clock() -> Iterator[time_machine.Traveller]:
+    with time_machine.travel(NOW, tick=False) as traveller:
+        yield traveller
+
+
+@pytest.fixture
+def expiring_source(
+    clock: time_machine.Traveller, investigator: Any, supervisor: Any, cr_police: Agency
+) -> Case:
+    """A GREEN case its owner shared with CR police at the manage level until SOURCE_END."""
+    the_case = make_case(investigator, handling_code=Code.GREEN)
+    share(supervisor, the_case, cr_police, Level.MANAGE, expires_at=SOURCE_END)
+    return the_case
+
+
+def test_a_reshare_without_an_expiry_stops_when_the_share_it_came_from_expires(
+    expiring_source: Case,
+    clock: time_machine.Traveller,
+    cr_supervisor: Any,
+    cr_prosecution: Agency,
+    crp_supervisor: Any,
+) -> None:
+    reshare = share(cr_supervisor, expiring_source, cr_prosecution)
+    assert reshare.expires_at == SOURCE_END
+    assert {grant.expires_at for grant in reshare.grants.all()} == {SOURCE_END}
+    clock.shift(datetime.timedelta(minutes=59))
+    assert expiring_source.pk in visible_ids(crp_supervisor)
+    clock.shift(datetime.timedelta(minutes=1))
+    # Stopped by the selector alone, before the clean-up runs.
+    assert expiring_source.pk not in visible_ids(crp_supervisor)
+    assert reloaded(reshare).ended_at is None
+    assert sharing.shares_expire() == 2
+    assert reloaded(reshare).end_reason == CaseShare.EndReason.EXPIRED
+    assert reshare.ended_at == SOURCE_END
+
+
+@pytest.mark.parametrize(
+    "later", [datetime.timedelta(seconds=1), datetime.timedelta(days=3)], ids=["1s", "3d"]
+)
+def test_a_reshare_may_not_outlast_the_share_it_came_from(
+    later: datetime.timedelta,
+    expiring_source: Case,
+    cr_supervisor: Any,
+    cr_prosecution: Agency,
+) -> None:
+    before = stored()
+    with pytest.raises(ValidationError) as caught:
+        share(cr_supervisor, expiring_source, cr_prosecution, expires_at=SOURCE_END + later)
+    assert stored() == before
+    assert list(caught.value.message_dict) == ["expires_at"]
+    assert "a re-share cannot outlast it" in caught.value.message_dict["expires_at"][0]
+    reshare = share(cr_supervisor, expiring_source, cr_prosecution, expires_at=SOURCE_END)
+    assert reshare.expires_at == SOURCE_END
+
+
+def test_the_clean_up_ends_an_uncapped_reshare_with_the_expired_share_it_came_from(
+    expiring_source: Case,
+    clock: time_machine.Traveller,
+    cr_supervisor: Any,
+    cr_prosecution: Agency,
+) -> None:
+    reshare = share(cr_supervisor, expiring_source, cr_prosecution)
+    # As a re-share granted before re-shares were capped: no expiry of its own.
+    CaseShare.objects.filter(pk=reshare.pk).update(expires_at=None)
+    CaseGroupObjectPermission.objects.filter(share=reshare).update(expires_at=None)
+    clock.shift(datetime.timedelta(hours=2))
+    assert sharing.shares_expire() == 2
+    assert reloaded(reshare).end_reason == CaseShare.EndReason.PARENT_ENDED
+    assert reshare.ended_at == SOURCE_END
+    assert not CaseGroupObjectPermission.objects.filter(share=reshare).exists()
+
+
+def test_the_clean_up_ends_reshares_left_without_a_share_to_come_from(
+    chain: dict[str, Any], crp_supervisor: Any
+) -> None:
+    # As a revoke from before re-shares ended with their source: CR police's share alone.
+    first = chain["first"]
+    CaseGroupObjectPermission.objects.filter(share=first).delete()
+    CaseShare.objects.filter(pk=first.pk).update(
+        ended_at=timezone.now(), end_reason=CaseShare.EndReason.REVOKED
+    )
+    assert chain["case"].pk in visible_ids(crp_supervisor)
+    assert sharing.shares_expire() == 2
+    assert reloaded(chain["second"]).end_reason == CaseShare.EndReason.PARENT_ENDED
+    assert reloaded(chain["third"]).end_reason == CaseShare.EndReason.PARENT_ENDED
+    assert reloaded(chain["beside"]).ended_at is None
+    assert chain["case"].pk not in visible_ids(crp_supervisor)
+    assert sharing.shares_expire() == 0
+
+
+def test_revoking_after_raising_the_code_ends_the_reshares_that_came_from_the_revoked(
+    investigator: Any,
+    supervisor: Any,
+    cr_police: Agency,
+    cr_supervisor: Any,
+    cr_prosecution: Agency,
+    gt_police: Agency,
+    gt_supervisor: Any,
+) -> None:
+    the_case = make_case(investigator, handling_code=Code.GREEN)
+    share(supervisor, the_case, cr_police, Level.MANAGE)
+    in_country = share(cr_supervisor, the_case, cr_prosecution)
+    abroad = share(cr_supervisor, the_case, gt_police, Level.MANAGE)
+    gt_other = new_agency(country=Country.objects.get(code="GT"), name="Ministerio Público GT")
+    # AMBER allows this one on its own (same country as its granter), not its source.
+    below = share(gt_supervisor, the_case, gt_other)
+    assert set(sharing.code_change_conflicts(the_case, Code.AMBER)) == {abroad, below}
+    sharing.case_set_handling_code(
+        actor=investigator, case=the_case, code=Code.AMBER, revoke_conflicting=True
+    )
+    assert reloaded(abroad).end_reason == CaseShare.EndReason.REVOKED
+    assert reloaded(below).end_reason == CaseShare.EndReason.PARENT_ENDED
+    assert reloaded(in_country).ended_at is None
+    assert Notification.objects.filter(
+        agency=gt_other, kind=Notification.Kind.SHARE_REVOKED
+    ).exists()
+
+
 # --- raising the handling code ---------------------------------------------------------------
 
 
@@ -626,6 +887,35 @@ def test_only_the_owner_agency_may_change_the_handling_code(
     assert "handling_code" in caught.value.message_dict
 
 
+def test_case_update_refuses_the_handling_code_so_the_share_decision_cannot_be_bypassed(
+    green_world: dict[str, Any], investigator: Any
+) -> None:
+    the_case = green_world["case"]
+    versions = the_case.history.count()
+    with pytest.raises(TypeError):
+        services.case_update(actor=investigator, case=the_case, handling_code=Code.RED)
+    the_case.refresh_from_db()
+    assert the_case.handling_code == Code.GREEN
+    assert the_case.history.count() == versions
+    assert reloaded(green_world["abroad"]).ended_at is None
+
+
+def test_a_refused_code_change_stores_none_of_the_other_changes_of_the_edit(
+    green_world: dict[str, Any], investigator: Any
+) -> None:
+    the_case = green_world["case"]
+    title = the_case.title
+    before = stored()
+    with pytest.raises(ValidationError) as caught:
+        sharing.case_update_with_code(
+            actor=investigator, case=the_case, handling_code=Code.RED, title="Renamed"
+        )
+    assert "conflicting_shares" in caught.value.message_dict
+    the_case.refresh_from_db()
+    assert (the_case.handling_code, the_case.title) == (Code.GREEN, title)
+    assert stored() == before
+
+
 # --- the sharing page ----------------------------------------------------------------------
 
 
@@ -669,14 +959,14 @@ def test_members_who_may_not_manage_the_case_get_403_on_the_sharing_page(
 ) -> None:
     user = request.getfixturevalue(who)
     assert client_for(user).get(shares_url(case)).status_code == 403
-    response = client_for(user).post(shares_url(case), share_form(AgencyFactory()))
+    response = client_for(user).post(shares_url(case), share_form(new_agency()))
     assert response.status_code == 403
     assert not CaseShare.objects.exists()
 
 
 def test_outsider_gets_404_on_the_sharing_page(case: Case, outsider: Any) -> None:
     assert client_for(outsider).get(shares_url(case)).status_code == 404
-    response = client_for(outsider).post(shares_url(case), share_form(AgencyFactory()))
+    response = client_for(outsider).post(shares_url(case), share_form(new_agency()))
     assert response.status_code == 404
     assert not CaseShare.objects.exists()
 
@@ -723,7 +1013,7 @@ def refused_post(user: Any, case: Case, data: dict[str, Any]) -> Any:
     assert response.status_code == 200
     assert stored() == before
     assert AccessLog.objects.filter(
-        action=AccessLog.Action.REFUSED, case=case, detail__startswith="share:"
+        action=AccessLog.Action.REFUSED, case=case, attempted="share"
     ).exists()
     return response.context["form"]
 
@@ -783,7 +1073,7 @@ def test_sharing_page_query_count_does_not_grow_with_the_shares(
     def count(shares: int) -> int:
         the_case = make_case(investigator)
         for _n in range(shares):
-            target = AgencyFactory(country=Country.objects.get(code="CR"))
+            target = new_agency(country=Country.objects.get(code="CR"))
             sharing.share_revoke(actor=supervisor, share=share(supervisor, the_case, target))
             share(supervisor, the_case, target, Level.CONTRIBUTE)
         client = client_for(supervisor)
@@ -792,6 +1082,43 @@ def test_sharing_page_query_count_does_not_grow_with_the_shares(
         return len(queries)
 
     assert count(1) == count(15)
+
+
+def test_a_recipient_s_share_form_says_when_its_own_access_ends(
+    investigator: Any, supervisor: Any, cr_police: Agency, cr_supervisor: Any
+) -> None:
+    the_case = make_case(investigator, handling_code=Code.GREEN)
+    last_day = timezone.now().date() + datetime.timedelta(days=10)
+    share(supervisor, the_case, cr_police, Level.MANAGE, expires_at=end_of_day_utc(last_day))
+    response = client_for(cr_supervisor).get(shares_url(the_case))
+    field = response.context["form"].fields["expires_on"]
+    assert field.widget.attrs["max"] == last_day.isoformat()
+    assert "Your agency&#x27;s own access ends at" in response.content.decode()
+
+
+def test_a_recipient_may_reshare_until_its_own_last_day_and_no_later(
+    investigator: Any,
+    supervisor: Any,
+    cr_police: Agency,
+    cr_supervisor: Any,
+    cr_prosecution: Agency,
+) -> None:
+    the_case = make_case(investigator, handling_code=Code.GREEN)
+    # Shared by the service, so its end is not at midnight: the form's last day ends with it.
+    own_end = timezone.now() + datetime.timedelta(days=2)
+    share(supervisor, the_case, cr_police, Level.MANAGE, expires_at=own_end)
+    last_day = own_end.date()
+    form = refused_post(
+        cr_supervisor,
+        the_case,
+        share_form(cr_prosecution, expires_on=(last_day + datetime.timedelta(days=1)).isoformat()),
+    )
+    assert "a re-share cannot outlast it" in form.errors["expires_on"][0]
+    response = client_for(cr_supervisor).post(
+        shares_url(the_case), share_form(cr_prosecution, expires_on=last_day.isoformat())
+    )
+    assert response.status_code == 302
+    assert CaseShare.objects.get(agency=cr_prosecution).expires_at == own_end
 
 
 # --- revoking from the page ------------------------------------------------------------------
@@ -824,7 +1151,7 @@ def test_revoking_an_ended_share_again_says_so_and_logs_the_refusal(
     response = client.post(revoke_url(the_share), follow=True)
     assert "This share has already ended." in response.content.decode()
     assert AccessLog.objects.filter(
-        action=AccessLog.Action.REFUSED, case=case, detail__startswith="revoke:"
+        action=AccessLog.Action.REFUSED, case=case, attempted="revoke"
     ).exists()
 
 
@@ -851,7 +1178,7 @@ def test_revoke_of_a_share_of_another_case_is_a_404(
 
 
 def test_outsider_gets_404_on_revoke(case: Case, supervisor: Any, outsider: Any) -> None:
-    the_share = share(supervisor, case, AgencyFactory())
+    the_share = share(supervisor, case, new_agency())
     assert client_for(outsider).get(revoke_url(the_share)).status_code == 404
     assert client_for(outsider).post(revoke_url(the_share)).status_code == 404
 
