@@ -24,7 +24,7 @@ import statistics
 import sys
 import time
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import ParamSpec, TypeVar
 
 from _common import configure_postgres, explain, percentile
 
@@ -53,9 +53,16 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def timed_ms(call: Callable[[], Any]) -> tuple[float, Any]:
+Params = ParamSpec("Params")
+Result = TypeVar("Result")
+
+
+def timed_ms(
+    call: Callable[Params, Result], /, *args: Params.args, **kwargs: Params.kwargs
+) -> tuple[float, Result]:
+    """Milliseconds that ``call(*args, **kwargs)`` took, and what it returned."""
     started = time.perf_counter()
-    result = call()
+    result = call(*args, **kwargs)
     return (time.perf_counter() - started) * 1000, result
 
 
@@ -127,6 +134,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         Case.objects.filter(owner_agency=agency, title=BIG_CASE_TITLE).first()
         or Case.objects.filter(owner_agency=agency).order_by("pk").first()
     )
+    if case is None:
+        sys.exit(f"{agency} owns no case: seed the bench database with bench/pages.py first")
     keys = phones_to_match(case.pk, args.repeat + WARM_UPS + 1, args.seed)
     print(
         f"{cases:,} cases, {Entity.objects.count():,} entities, {MatchKey.objects.count():,} "
@@ -152,13 +161,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     with transaction.atomic():
         entities = []
         for index, key in enumerate(keys):
-            add_ms, entity = timed_ms(lambda key=key: add_phone(key))
+            add_ms, entity = timed_ms(add_phone, key)
             if index == len(keys) - 1:
                 # One more, with the queries recorded (not timed: recording costs time).
                 with CaptureQueriesContext(connection) as captured:
                     hits.hits_detect(entity_id=entity.pk)
                 continue
-            detect_ms, new = timed_ms(lambda entity=entity: hits.hits_detect(entity_id=entity.pk))
+            detect_ms, new = timed_ms(hits.hits_detect, entity_id=entity.pk)
             if index < WARM_UPS:
                 continue
             adds.append(add_ms)
@@ -167,9 +176,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             pairs.append([[hit.entity_id, hit.other_id] for hit in new])
             entities.append(entity)
         for entity in entities:
-            again.append(timed_ms(lambda entity=entity: hits.hits_detect(entity_id=entity.pk))[0])
+            again.append(timed_ms(hits.hits_detect, entity_id=entity.pk)[0])
         for batch in pairs:
-            notify.append(timed_ms(lambda batch=batch: hits.hits_notify(pairs=batch))[0])
+            notify.append(timed_ms(hits.hits_notify, pairs=batch)[0])
 
         common = (
             MatchKey.objects.filter(key__startswith="email:")
@@ -180,7 +189,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             .order_by("-holders")
             .first()
         )
-        common_ms = None
+        common_run: tuple[int, float] | None = None  # (holders, milliseconds)
         if common:
             entity = services.entity_add(
                 actor=user,
@@ -190,7 +199,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 subtype="email",
                 identifier=common["key"].removeprefix("email:"),
             )
-            common_ms = timed_ms(lambda: hits.hits_detect(entity_id=entity.pk))[0]
+            common_run = (common["holders"], timed_ms(hits.hits_detect, entity_id=entity.pk)[0])
         if args.explain:
             # Inside the transaction, while the last entity exists; reads only.
             for query in captured:
@@ -209,10 +218,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"  hits created per entity: {min(created)}-{max(created)} "
         f"(mean {statistics.mean(created):.1f}); {len(captured)} queries per detection"
     )
-    if common_ms is not None:
+    if common_run is not None:
+        holders, milliseconds = common_run
         print(
-            f"  first detection of a key held by {common['holders']:,} entities "
-            f"(recorded as common, once): {common_ms:.1f} ms"
+            f"  first detection of a key held by {holders:,} entities "
+            f"(recorded as common, once): {milliseconds:.1f} ms"
         )
     print("The transaction was rolled back: the bench data is as it was.")
     load = ", ".join(f"{value:.2f}" for value in os.getloadavg())

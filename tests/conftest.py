@@ -38,7 +38,7 @@ def _fast_password_hashing(settings: Any) -> None:
 
 @pytest.fixture
 def pa_police(db: Any) -> Agency:
-    return AgencyFactory(
+    return AgencyFactory.create(
         country=Country.objects.get(code="PA"),
         name="Servicio Nacional de Fronteras",
         acronym="SENAFRONT",
@@ -48,7 +48,7 @@ def pa_police(db: Any) -> Agency:
 
 @pytest.fixture
 def cr_police(db: Any) -> Agency:
-    return AgencyFactory(
+    return AgencyFactory.create(
         country=Country.objects.get(code="CR"),
         name="Organismo de Investigación Judicial",
         acronym="OIJ",

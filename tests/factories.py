@@ -1,12 +1,15 @@
 """factory_boy factories. Case data is created through the services, as users create it, so
-that permissions, references, match keys and history are real."""
+that permissions, references, match keys and history are real.
+
+Create with ``Factory.create(...)``: it is typed to return the model instance, where calling
+the factory class itself reads to mypy as making a factory."""
 
 import datetime
 from typing import Any
 
 import factory
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, User
 
 from casebook.models import Agency, Country, Member
 from cases import services
@@ -15,14 +18,14 @@ from cases.models import Case, Entity
 PASSWORD = "correct-horse-battery-staple"
 
 
-class GroupFactory(factory.django.DjangoModelFactory):
+class GroupFactory(factory.django.DjangoModelFactory[Group]):
     class Meta:
         model = Group
 
     name = factory.Sequence(lambda n: f"agency-{n}")
 
 
-class AgencyFactory(factory.django.DjangoModelFactory):
+class AgencyFactory(factory.django.DjangoModelFactory[Agency]):
     class Meta:
         model = Agency
 
@@ -34,7 +37,7 @@ class AgencyFactory(factory.django.DjangoModelFactory):
     group = factory.SubFactory(GroupFactory)
 
 
-class UserFactory(factory.django.DjangoModelFactory):
+class UserFactory(factory.django.DjangoModelFactory[User]):
     class Meta:
         model = get_user_model()
         django_get_or_create = ("username",)
@@ -46,9 +49,9 @@ class UserFactory(factory.django.DjangoModelFactory):
     password = factory.django.Password(PASSWORD)
 
 
-def make_member(agency: Agency, *roles: str, username: str | None = None) -> Any:
+def make_member(agency: Agency, *roles: str, username: str | None = None) -> User:
     """A user who is a member of ``agency`` with ``roles``; returns the user."""
-    user = UserFactory(**({"username": username} if username else {}))
+    user = UserFactory.create(**({"username": username} if username else {}))
     Member.objects.create(user=user, agency=agency, **{f"is_{role}": True for role in roles})
     user.groups.add(agency.group)
     return user

@@ -63,7 +63,7 @@ def test_agency_and_member_history_pages_open(root: Any, supervisor: Any) -> Non
 def test_non_staff_members_cannot_use_the_admin(supervisor: Any) -> None:
     response = client_for(supervisor).get(reverse("admin:index"))
     assert response.status_code == 302
-    assert "/admin/login/" in response.url
+    assert "/admin/login/" in response["Location"]
 
 
 # --- agencies ----------------------------------------------------------------------------------
@@ -146,7 +146,7 @@ def test_agencies_and_members_cannot_be_deleted(root: Any, supervisor: Any) -> N
 def test_seating_a_member_in_the_admin_puts_them_in_the_agencys_group(
     root: Any, pa_police: Agency, case: Case
 ) -> None:
-    user = UserFactory(username="first.supervisor")
+    user = UserFactory.create(username="first.supervisor")
     response = client_for(root).post(
         reverse("admin:casebook_member_add"),
         {"user": user.pk, "agency": pa_police.pk, "is_supervisor": "on"},
@@ -171,7 +171,7 @@ def test_admin_cannot_make_themselves_a_member(root: Any, pa_police: Agency, cas
 
 
 def test_a_member_needs_a_role_in_the_admin(root: Any, pa_police: Agency) -> None:
-    user = UserFactory(username="no.roles")
+    user = UserFactory.create(username="no.roles")
     response = client_for(root).post(
         reverse("admin:casebook_member_add"), {"user": user.pk, "agency": pa_police.pk}
     )

@@ -46,7 +46,7 @@ def test_member_signs_in_and_lands_on_the_dashboard(investigator: Any) -> None:
         reverse("login"), {"username": investigator.username, "password": PASSWORD}
     )
     assert response.status_code == 302
-    assert response.url == reverse("dashboard")
+    assert response["Location"] == reverse("dashboard")
 
 
 def test_wrong_password_is_refused_with_a_clear_error(investigator: Any) -> None:
@@ -63,13 +63,13 @@ def test_sign_out_is_a_post_and_ends_the_session(investigator: Any) -> None:
     assert client.post(reverse("logout")).status_code == 302
     response = client.get(reverse("dashboard"))
     assert response.status_code == 302
-    assert response.url.startswith(reverse("login"))
+    assert response["Location"].startswith(reverse("login"))
 
 
 def test_anonymous_user_is_sent_to_sign_in(db: Any) -> None:
     response = Client().get(reverse("dashboard"))
     assert response.status_code == 302
-    assert response.url == f"{reverse('login')}?next={reverse('dashboard')}"
+    assert response["Location"] == f"{reverse('login')}?next={reverse('dashboard')}"
 
 
 # --- the dashboard ---------------------------------------------------------------------------

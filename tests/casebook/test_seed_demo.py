@@ -17,7 +17,7 @@ from stdnum import iban
 
 from casebook import demo
 from casebook.models import Agency, Member
-from cases import selectors
+from cases import selectors, services
 from cases.models import (
     Case,
     CaseCountry,
@@ -280,7 +280,7 @@ class TestDemo:
         seed("--no-demo-password", "--cases", "30", "--seed", "3")
         actor = get_user_model().objects.get(username="investigator.pa")
 
-        case = demo.services.case_create(
+        case = services.case_create(
             actor=actor,
             agency=actor.member.agency,
             title="Created after the synthetic cases",

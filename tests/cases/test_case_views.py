@@ -134,7 +134,7 @@ def test_anonymous_user_is_sent_to_the_login_page(case: Case) -> None:
 
     response = Client().get(reverse("cases:list"))
     assert response.status_code == 302
-    assert response.url.startswith(reverse("login"))
+    assert response["Location"].startswith(reverse("login"))
 
 
 def test_new_case_button_is_shown_only_to_members_who_may_open_cases(

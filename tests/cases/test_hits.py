@@ -137,7 +137,7 @@ def test_detection_again_and_repeated_edits_keep_the_same_single_hit(
 
 
 def test_two_people_sharing_several_keys_are_one_hit(investigator: Any, outsider: Any) -> None:
-    values = {
+    values: dict[str, Any] = {
         "name": "Juan Carlos Pérez",
         "aliases": "El Flaco",
         "birth_date": datetime.date(1980, 2, 3),
@@ -214,7 +214,7 @@ def test_notifying_again_adds_nothing_and_skips_hits_that_are_gone(world: dict) 
 
     (hit,) = pair_hits(world["pa_phone"], world["cr_phone"])
     before = Notification.objects.count()
-    assert hits_notify_task.apply(args=[[[hit.entity_id, hit.other_id]]]).get() == 0
+    assert hits_notify_task.apply(args=([[hit.entity_id, hit.other_id]],)).get() == 0
     assert hits.hits_notify(pairs=[[1, 2], [hit.other_id, hit.entity_id]]) == 0
     assert Notification.objects.count() == before
 
@@ -273,7 +273,7 @@ def test_the_other_side_is_told_the_same_about_panama(
 
 
 def test_a_member_of_a_third_agency_is_told_nothing(world: dict) -> None:
-    guatemala = AgencyFactory(country=Country.objects.get(code="GT"), name="PNC Guatemala")
+    guatemala = AgencyFactory.create(country=Country.objects.get(code="GT"), name="PNC Guatemala")
     html = hits_page(make_member(guatemala, "investigator", "supervisor"))
     assert "Organismo" not in html
     assert world["pa_case"].reference not in html
@@ -283,7 +283,7 @@ def test_a_member_of_a_third_agency_is_told_nothing(world: dict) -> None:
 def test_users_of_no_agency_get_an_empty_hits_page(world: dict) -> None:
     from tests.factories import UserFactory
 
-    admin = UserFactory(username="root", is_staff=True, is_superuser=True)
+    admin = UserFactory.create(username="root", is_staff=True, is_superuser=True)
     html = hits_page(admin)
     assert "Organismo" not in html
     assert "No hits" in html
@@ -347,7 +347,7 @@ def test_the_other_agency_tells_only_its_protected_readers_when_their_side_is_pr
 def test_an_agency_a_case_is_shared_with_is_not_told_of_that_cases_hits(
     investigator: Any, outsider: Any, pa_police: Agency
 ) -> None:
-    guatemala = AgencyFactory(country=Country.objects.get(code="GT"), name="PNC Guatemala")
+    guatemala = AgencyFactory.create(country=Country.objects.get(code="GT"), name="PNC Guatemala")
     cr_case = make_case(outsider)
     grant(cr_case, pa_police)
     theirs = make_entity(outsider, cr_case, Entity.Kind.PHONE, identifier=PHONE)
@@ -391,7 +391,7 @@ def test_dismissing_hides_the_hit_for_the_agency_only(
 def test_dismissing_a_hit_of_other_agencies_is_404_like_an_unknown_one(
     world: dict, investigator: Any
 ) -> None:
-    guatemala = AgencyFactory(country=Country.objects.get(code="GT"))
+    guatemala = AgencyFactory.create(country=Country.objects.get(code="GT"))
     stranger = make_member(guatemala, "investigator", "supervisor")
     (hit,) = pair_hits(world["pa_phone"], world["cr_phone"])
     assert client_for(stranger).post(dismiss_url(hit)).status_code == 404
@@ -438,7 +438,7 @@ def client_for_anonymous() -> Any:
 def switchboard(settings: Any, investigator: Any, outsider: Any) -> dict[str, Any]:
     """A phone in limit + 1 = 4 entities of 4 cases of three agencies."""
     settings.CASEBOOK_HIT_KEY_LIMIT = 3
-    guatemala = AgencyFactory(country=Country.objects.get(code="GT"))
+    guatemala = AgencyFactory.create(country=Country.objects.get(code="GT"))
     gt_user = make_member(guatemala, "investigator", "supervisor")
     holders = [
         make_entity(investigator, make_case(investigator), Entity.Kind.PHONE),
@@ -487,7 +487,7 @@ def test_supervisor_sees_a_common_key_only_if_their_agency_holds_it(
     assert "+50761234567" in html
     assert "more than 3 entities" in html
     assert "4 entities" not in html
-    mexico = AgencyFactory(country=Country.objects.get(code="MX"))
+    mexico = AgencyFactory.create(country=Country.objects.get(code="MX"))
     stranger = make_member(mexico, "supervisor")
     html = client_for(stranger).get(url).content.decode()
     assert "+50761234567" not in html
@@ -499,7 +499,7 @@ def test_supervisor_marks_a_common_key_and_others_get_404(
 ) -> None:
     common = CommonKey.objects.get()
     url = reverse("cases:common_key_mark", kwargs={"key": common.uuid})
-    mexico = AgencyFactory(country=Country.objects.get(code="MX"))
+    mexico = AgencyFactory.create(country=Country.objects.get(code="MX"))
     assert client_for(make_member(mexico, "supervisor")).post(url).status_code == 404
     common.refresh_from_db()
     assert common.marked_common_at is None
@@ -588,7 +588,7 @@ def test_entity_add_page_runs_detection_and_notification_on_commit(
 def test_the_task_takes_the_entity_id_and_is_idempotent(world: dict) -> None:
     from cases.tasks import hits_detect_task
 
-    assert hits_detect_task.apply(args=[world["pa_phone"].pk]).get() == 0
+    assert hits_detect_task.apply(args=(world["pa_phone"].pk,)).get() == 0
     assert Hit.objects.count() == 2
 
 

@@ -279,19 +279,20 @@ def test_relationship_rows_write_what_the_row_template_wrote(
     investigator: Any, case: Case, language: str
 ) -> None:
     a, b, c, *_ = _row_entities(investigator, case)
+    variants: list[tuple[str, dict[str, Any]]] = [
+        (Relationship.Kind.RECRUITS, {}),
+        (Relationship.Kind.PAYS, {"started_on": datetime.date(2025, 12, 31)}),
+        (Relationship.Kind.OWNS, {"ended_on": datetime.date(2026, 1, 2)}),
+        (
+            Relationship.Kind.COMMUNICATES,
+            {"started_on": datetime.date(2024, 3, 1), "ended_on": datetime.date(2024, 5, 9)},
+        ),
+    ]
     relationships = [
         services.relationship_add(
             actor=investigator, case=case, source=a, target=b, kind=kind, **dates
         )
-        for kind, dates in [
-            (Relationship.Kind.RECRUITS, {}),
-            (Relationship.Kind.PAYS, {"started_on": datetime.date(2025, 12, 31)}),
-            (Relationship.Kind.OWNS, {"ended_on": datetime.date(2026, 1, 2)}),
-            (
-                Relationship.Kind.COMMUNICATES,
-                {"started_on": datetime.date(2024, 3, 1), "ended_on": datetime.date(2024, 5, 9)},
-            ),
-        ]
+        for kind, dates in variants
     ]
     relationships.append(
         services.relationship_add(

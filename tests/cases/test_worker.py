@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from celery.bootsteps import RUN
+from celery.bootsteps import RUN  # type: ignore[attr-defined]  # celery-types omits it
 from celery.contrib.testing.worker import start_worker
 from celery.signals import task_postrun
 from celery.worker import WorkController
@@ -75,10 +75,17 @@ def stop_soon(worker: WorkController) -> None:
     ``start_worker`` only sets the flag; an AMQP worker sleeps in its event loop for up to
     10 s before it reads it (the in-memory transport's loop wakes every 2 s by itself).
     """
-    worker_state.should_terminate = 0
+    # celery-types declares the flag as None, but celery sets it to the exit code.
+    worker_state.should_terminate = 0  # type: ignore[assignment]
     hub = getattr(worker, "hub", None)
+    blueprint = worker.blueprint
     deadline = time.monotonic() + 10
-    while hub is not None and worker.blueprint.state == RUN and time.monotonic() < deadline:
+    while (
+        hub is not None
+        and blueprint is not None
+        and blueprint.state == RUN
+        and time.monotonic() < deadline
+    ):
         hub.call_soon(lambda: None)
         time.sleep(0.05)
 
