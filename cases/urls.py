@@ -15,6 +15,7 @@ urlpatterns = [
     path("<uuid:case>/edit/", views.case_edit, name="edit"),
     path("<uuid:case>/timeline/", views.case_timeline, name="timeline"),
     path("<uuid:case>/history/", views.case_history, name="history"),
+    path("<uuid:case>/export/", views.case_export, name="export"),
     path("<uuid:case>/entities/new/<slug:kind>/", views.entity_add, name="entity_add"),
     path("<uuid:case>/entities/<uuid:entity>/", views.entity_detail, name="entity"),
     path("<uuid:case>/entities/<uuid:entity>/edit/", views.entity_edit, name="entity_edit"),

@@ -2,6 +2,7 @@
 
 from cases.views.case import case_create, case_detail, case_edit, case_list
 from cases.views.entities import entity_add, entity_detail, entity_edit, entity_remove
+from cases.views.export import case_export
 from cases.views.history import case_history, case_timeline
 from cases.views.hits import common_key_mark, common_keys, hit_dismiss, hits
 from cases.views.records import (
@@ -20,6 +21,7 @@ __all__ = [
     "case_create",
     "case_detail",
     "case_edit",
+    "case_export",
     "case_history",
     "case_list",
     "case_shares",

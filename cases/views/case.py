@@ -66,6 +66,8 @@ def case_detail(request: HttpRequest, case: UUID) -> HttpResponse:
         "movements": list(selectors.movement_list(case_obj)),
         "notes": list(selectors.note_list(case_obj).order_by("-noted_on", "-id")),
         "evidence_files": list(selectors.evidence_list(case_obj)),
+        # No query: the member and the case are loaded already.
+        "may_export": sharing.may_export(request.user, case_obj),
     }
     return render(request, "cases/case_detail.html", context)
 

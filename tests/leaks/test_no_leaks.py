@@ -515,6 +515,21 @@ def evidence_download_rule(world: World, username: str, target: Target) -> Expec
     return status
 
 
+def export_rule(world: World, username: str, target: Target) -> Expect:
+    """The JSON export of a case: as the case page for those who may not see it (404); for
+    those who may, 403 where the handling code forbids their agency to export it (a recipient
+    of a RED case)."""
+    status = case_action("view")(world, username, target)
+    assert world.oracle is not None
+    if (
+        status == OK
+        and target.case is not None
+        and not world.oracle.may_export(username, target.case)
+    ):
+        return FORBIDDEN
+    return status
+
+
 def signed_in(world: World, username: str, target: Target) -> Expect:
     return OK
 
@@ -672,6 +687,7 @@ RULES: dict[str, Rule] = {
     "cases:edit": _editable(case_action("change")),
     "cases:timeline": Rule(get=case_action("view")),
     "cases:history": Rule(get=case_action("view")),
+    "cases:export": Rule(get=export_rule),
     "cases:entity_add": _editable(entity_add_rule),
     "cases:entity": Rule(get=case_action("view")),
     "cases:entity_edit": _editable(case_action("contribute")),
@@ -1074,6 +1090,11 @@ def accepts_post(world: World, pattern: Pattern, target: Target) -> bool:
 # --- the tests ----------------------------------------------------------------------------------
 
 
+# Pages that show the whole case: its title, its notes, its people (the victim's name to
+# those who may see protected identities).
+SHOWS_THE_CASE = ("cases:detail", "cases:export")
+
+
 def must_show(world: World, pattern: Pattern, username: str, target: Target) -> set[str]:
     """Markers a page must show (masking must not hide what the user may see): the case list
     lists exactly the cases the oracle says, the case page shows the victim's name to those
@@ -1084,9 +1105,11 @@ def must_show(world: World, pattern: Pattern, username: str, target: Target) -> 
         return {
             token(code, "C", "CASETITLE") for code in CASES if oracle.may(username, "view", code)
         }
-    if pattern.name == "cases:detail" and target.exists and target.case is not None:
+    if pattern.name in SHOWS_THE_CASE and target.exists and target.case is not None:
         code = target.case
         if not oracle.may(username, "view", code):
+            return set()
+        if pattern.name == "cases:export" and not oracle.may_export(username, code):
             return set()
         shown = {token(code, "C", "CASETITLE"), token(code, "C", "NOTEBODY")}
         shown.add(token(code, "U", "PERSNAME"))

@@ -145,6 +145,8 @@ SHARES = (
     ShareSpec("AMB", "MXPROS", CaseShare.Level.MANAGE, True, REVOKED),
     ShareSpec("AST", "PAPROS", CaseShare.Level.VIEW, False, LIVE, expires_in_days=30),
     ShareSpec("RED", "MXPROS", CaseShare.Level.VIEW, False, REVOKED),
+    # A live RED share: a recipient who may see the case but, under RED, never export it.
+    ShareSpec("RED", "GTPOL", CaseShare.Level.VIEW, False, LIVE),
 )
 
 # How far the clock moves between building the world and making the requests: past the
@@ -166,6 +168,16 @@ ROLE_ACTIONS: dict[str, frozenset[str]] = {
     "prosecutor": frozenset({"view", "contribute", "change", "view_protected"}),
     "analyst": frozenset({"view"}),
     "supervisor": frozenset({"view", "manage"}),
+}
+# Whether an agency a case is shared with may export it, per handling code (the issue's TLP
+# table, "export by recipients"); the owner agency always may. AMBER+STRICT says "within their
+# own agency": a member's download stays in their agency, so the export itself is allowed.
+EXPORT_BY_RECIPIENTS: dict[str, bool] = {
+    Case.HandlingCode.RED: False,
+    Case.HandlingCode.AMBER_STRICT: True,
+    Case.HandlingCode.AMBER: True,
+    Case.HandlingCode.GREEN: True,
+    Case.HandlingCode.CLEAR: True,
 }
 ROLE_GLOBAL: dict[str, frozenset[str]] = {
     "investigator": frozenset({"add_case"}),
@@ -397,6 +409,14 @@ class Oracle:
 
     def may(self, username: str, action: str, case: str) -> bool:
         return action in self.actions(username, case)
+
+    def may_export(self, username: str, case: str) -> bool:
+        """Whether the user may export the case: they may see it, and their agency owns it or
+        the case's handling code lets recipients export."""
+        if not self.may(username, "view", case):
+            return False
+        owner, code = CASES[case]
+        return self.personas[username].agency == owner or EXPORT_BY_RECIPIENTS[code]
 
     def has_global(self, username: str, permission: str) -> bool:
         persona = self.personas[username]
