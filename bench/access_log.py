@@ -86,9 +86,9 @@ def fill_log(rows: int) -> int:
             """
             INSERT INTO casebook_accesslog
                 (at, user_id, username, agency_id, case_id, case_reference, action,
-                 object_type, object_uuid, path, remote_addr, detail)
+                 attempted, object_type, object_uuid, path, remote_addr, detail)
             SELECT now() - (i %% 7776000) * interval '1 second', u.id, u.username,
-                   m.agency_id, c.id, c.reference, 'view', 'case', c.uuid,
+                   m.agency_id, c.id, c.reference, 'view', '', 'case', c.uuid,
                    '/cases/' || c.uuid || '/', '192.0.2.1', 'cases:detail'
             FROM generate_series(1, %s) AS i
             JOIN cases_case c ON c.id = %s + (i::bigint * 7919) %% (%s - %s + 1)
