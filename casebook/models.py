@@ -225,6 +225,9 @@ class Notification(models.Model):
         SHARE_GRANTED = "share_granted", _("Case shared")
         SHARE_REVOKED = "share_revoked", _("Share revoked")
         SHARE_EXPIRED = "share_expired", _("Share expired")
+        # A re-share that ended, or now ends earlier, with the share it came from.
+        SHARE_SOURCE_ENDED = "share_source_ended", _("Share ended with its source")
+        SHARE_SHORTENED = "share_shortened", _("Share shortened")
         HIT = "hit", _("Cross-case match")
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)

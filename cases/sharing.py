@@ -20,11 +20,12 @@ one per case and agency). The rule, which keeps ``live_grants`` the one test of 
   code), every open share of the case that its agency granted ends in the same transaction,
   and theirs in turn, down the chain: their grants are deleted, their end reason is "the
   share it came from ended" ("expired" if their own expiry came first), and their agencies
-  are notified.
+  are told so (``Notification.Kind.SHARE_SOURCE_ENDED``, without a link to the case).
 - Replacing a share (sharing again with an agency) changes its terms without ending the
   agency's authority: if the new share keeps the manage level, the agency's re-shares stay,
-  shortened to the new expiry if they would outlast it (they are never lengthened again);
-  below the manage level they end as above.
+  shortened to the new expiry if they would outlast it (they are never lengthened again),
+  and the agencies of the shortened ones are told their new end
+  (``Notification.Kind.SHARE_SHORTENED``); below the manage level they end as above.
 - The owner agency's own grants are not shares and never end this way, and a share the
   owner granted never ends because a recipient's share ended.
 - ``shares_expire`` also ends any open re-share whose granting agency holds no live
@@ -270,16 +271,52 @@ def _notify_ended(share: CaseShare, *, by: Agency | None) -> None:
         )
         return
     if share.end_reason == CaseShare.EndReason.PARENT_ENDED:
-        message = _(
-            "Your agency's access to case %(reference)s ended because %(agency)s, which "
-            "shared it with you, no longer has the access it shared."
-        ) % {"agency": share.granted_by_agency.name, "reference": case.reference}
-    else:
-        message = _("%(agency)s ended your agency's access to case %(reference)s.") % {
-            "agency": by.name if by is not None else case.owner_agency.name,
-            "reference": case.reference,
-        }
+        _notify(
+            agency=share.agency,
+            kind=Notification.Kind.SHARE_SOURCE_ENDED,
+            case=None,
+            message=_(
+                "Your agency's access to case %(reference)s ended because %(agency)s, which "
+                "shared it with you, no longer has the access it shared."
+            )
+            % {"agency": share.granted_by_agency.name, "reference": case.reference},
+        )
+        return
+    message = _("%(agency)s ended your agency's access to case %(reference)s.") % {
+        "agency": by.name if by is not None else case.owner_agency.name,
+        "reference": case.reference,
+    }
     _notify(agency=share.agency, kind=Notification.Kind.SHARE_REVOKED, case=None, message=message)
+
+
+def _notify_shortened(share: CaseShare, *, until: datetime.datetime) -> None:
+    """Tell the agency of a re-share that ``_cap_reshares`` shortened that its access now
+    ends at ``until``. It still sees the case, so the notice links to it (the notifications
+    page shows the link only while the agency may see the case).
+
+    Only the agencies of the shortened re-shares are told: theirs is the access that changed
+    without their doing, and they need the new date to plan their work. The owner agency is
+    not told: its own access does not change; it shortened the share itself, or the recipient
+    that did acted on the authority the owner gave it (the owner is not told of re-shares
+    either); its sharing page lists every share with its expiry; and it is told when each
+    share expires, which is when access stops. A notice per re-share of a chain would bury
+    its supervisors in news they can read on that page. The agency whose share was replaced
+    is told of its new share as of any share."""
+    case = share.case
+    _notify(
+        agency=share.agency,
+        kind=Notification.Kind.SHARE_SHORTENED,
+        case=case,
+        message=_(
+            "Your agency's access to case %(reference)s now ends earlier, at %(expiry)s UTC, "
+            "because the access of %(agency)s, which shared it with you, was shortened."
+        )
+        % {
+            "reference": case.reference,
+            "expiry": _format_utc(until),
+            "agency": share.granted_by_agency.name,
+        },
+    )
 
 
 def _end(share: CaseShare, *, reason: str, actor: Any, at: datetime.datetime) -> None:
@@ -354,10 +391,14 @@ def _end_with_reshares(
     ]
 
 
-def _cap_reshares(case: Case, agency_id: int, limit: datetime.datetime, *, actor: Any) -> None:
+def _cap_reshares(
+    case: Case, agency_id: int, limit: datetime.datetime, *, actor: Any
+) -> list[CaseShare]:
     """Shorten the open re-shares that ``agency_id`` granted, and theirs down the chain, so
-    that none ends after ``limit`` (the new expiry of the agency's own share). A re-share
-    that ends earlier keeps its expiry; none is ever lengthened. Call inside a transaction."""
+    that none ends after ``limit`` (the new expiry of the agency's own share); returns the
+    shortened ones. A re-share that ends earlier keeps its expiry; none is ever lengthened.
+    Call inside a transaction."""
+    shortened: list[CaseShare] = []
     seen = {case.owner_agency_id}
     granters = {agency_id} - seen
     while granters:
@@ -365,12 +406,15 @@ def _cap_reshares(case: Case, agency_id: int, limit: datetime.datetime, *, actor
         children = _open_reshares_of(case, granters)
         for child in children:
             if child.expires_at is None or child.expires_at > limit:
+                child.case = case
                 child.expires_at = limit
                 _attribute(child, actor)
                 child.save(update_fields=["expires_at"])
                 # Grants are not audited; the share's history records the change.
                 CaseGroupObjectPermission.objects.filter(share=child).update(expires_at=limit)
+                shortened.append(child)
         granters = {child.agency_id for child in children} - seen
+    return shortened
 
 
 def _format_utc(moment: datetime.datetime) -> str:
@@ -457,7 +501,8 @@ def case_share(
     "replaced" and a new share is created, so that the history shows both. A recipient may
     replace only a share its own agency granted. The re-shares the agency granted from the
     replaced share follow the new one: they end if it is below the manage level, and are
-    shortened to its expiry if they would outlast it. Locks the case row until commit.
+    shortened to its expiry if they would outlast it; the agencies of those that end or are
+    shortened are told. Locks the case row until commit.
     """
     actor_agency = _require_manage(actor, case)
     Case.objects.select_for_update().filter(pk=case.pk).first()
@@ -538,7 +583,8 @@ def case_share(
             for each in _end_reshares_of(case, agency.pk, actor=actor, at=now):
                 _notify_ended(each, by=actor_agency)
         elif expires_at is not None:
-            _cap_reshares(case, agency.pk, expires_at, actor=actor)
+            for each in _cap_reshares(case, agency.pk, expires_at, actor=actor):
+                _notify_shortened(each, until=expires_at)
     _notify(
         agency=agency,
         kind=Notification.Kind.SHARE_GRANTED,

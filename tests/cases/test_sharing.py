@@ -92,6 +92,9 @@ def shares_url(case: Case) -> str:
     return reverse("cases:shares", kwargs={"case": case.uuid})
 
 
+NOTIFICATIONS = reverse("notifications")
+
+
 def revoke_url(the_share: CaseShare) -> str:
     return reverse(
         "cases:share_revoke", kwargs={"case": the_share.case.uuid, "share": the_share.uuid}
@@ -570,6 +573,20 @@ def reloaded(the_share: CaseShare) -> CaseShare:
     return the_share
 
 
+def last_notice() -> int:
+    """The id of the newest notification, to tell the ones an action sends from the others."""
+    newest = Notification.objects.order_by("-pk").first()
+    return newest.pk if newest is not None else 0
+
+
+def notices_since(last: int) -> dict[tuple[int, str], Notification]:
+    """The notifications sent after ``last``, by (agency id, kind); one each at most."""
+    sent = list(Notification.objects.filter(pk__gt=last).order_by("pk"))
+    notices = {(notice.agency_id, notice.kind): notice for notice in sent}
+    assert len(notices) == len(sent), "an agency was told the same thing twice"
+    return notices
+
+
 def test_revoking_a_share_ends_the_reshares_that_came_from_it_down_the_chain(
     chain: dict[str, Any], supervisor: Any, cr_supervisor: Any, crp_supervisor: Any
 ) -> None:
@@ -590,21 +607,38 @@ def test_revoking_a_share_ends_the_reshares_that_came_from_it_down_the_chain(
 
 
 def test_agencies_that_lose_access_with_the_share_it_came_from_are_told_why(
-    chain: dict[str, Any], supervisor: Any, cr_prosecution: Agency
+    chain: dict[str, Any], supervisor: Any, cr_police: Agency, cr_prosecution: Agency
 ) -> None:
+    last = last_notice()
     sharing.share_revoke(actor=supervisor, share=chain["first"])
     reference = chain["case"].reference
-    told = Notification.objects.get(
-        agency=chain["third"].agency, kind=Notification.Kind.SHARE_REVOKED
-    )
-    assert told.case is None
-    assert told.message == (
+    labour = chain["third"].agency
+    notices = notices_since(last)
+    # The owner and Guatemala (shared by the owner) keep their access and are told nothing.
+    assert set(notices) == {
+        (cr_police.pk, Notification.Kind.SHARE_REVOKED),
+        (cr_prosecution.pk, Notification.Kind.SHARE_SOURCE_ENDED),
+        (labour.pk, Notification.Kind.SHARE_SOURCE_ENDED),
+    }
+    assert all(notice.case is None for notice in notices.values())
+    assert notices[labour.pk, Notification.Kind.SHARE_SOURCE_ENDED].message == (
         f"Your agency's access to case {reference} ended because Fiscalía CR, which shared it "
         "with you, no longer has the access it shared."
     )
-    assert Notification.objects.filter(
-        agency=cr_prosecution, kind=Notification.Kind.SHARE_REVOKED, case=None
-    ).exists()
+    assert notices[cr_prosecution.pk, Notification.Kind.SHARE_SOURCE_ENDED].message == (
+        f"Your agency's access to case {reference} ended because Organismo de Investigación "
+        "Judicial, which shared it with you, no longer has the access it shared."
+    )
+
+
+def test_an_agency_whose_source_ended_reads_why_without_a_link_to_the_case(
+    chain: dict[str, Any], supervisor: Any
+) -> None:
+    sharing.share_revoke(actor=supervisor, share=chain["first"])
+    content = client_for(chain["labour_inspector"]).get(NOTIFICATIONS).content.decode()
+    assert "Share ended with its source" in content
+    assert f"access to case {chain['case'].reference} ended because Fiscalía CR" in content
+    assert chain["case"].get_absolute_url() not in content
 
 
 def test_shares_the_owner_granted_stay_when_a_recipient_s_share_ends(
@@ -637,11 +671,19 @@ def test_a_recipient_revoking_its_reshare_ends_only_what_came_from_that_reshare(
 def test_replacing_a_share_below_the_manage_level_ends_the_reshares_it_granted(
     chain: dict[str, Any], supervisor: Any, cr_police: Agency, cr_supervisor: Any
 ) -> None:
-    share(supervisor, chain["case"], cr_police, Level.CONTRIBUTE)
+    last = last_notice()
+    # With an earlier expiry as well: the re-shares end, they are not shortened.
+    soon = timezone.now() + datetime.timedelta(hours=1)
+    share(supervisor, chain["case"], cr_police, Level.CONTRIBUTE, expires_at=soon)
     assert reloaded(chain["second"]).end_reason == CaseShare.EndReason.PARENT_ENDED
     assert reloaded(chain["third"]).end_reason == CaseShare.EndReason.PARENT_ENDED
     assert reloaded(chain["beside"]).ended_at is None
     assert actions(cr_supervisor, chain["case"]) == {"view"}
+    assert set(notices_since(last)) == {
+        (cr_police.pk, Notification.Kind.SHARE_GRANTED),
+        (chain["second"].agency_id, Notification.Kind.SHARE_SOURCE_ENDED),
+        (chain["third"].agency_id, Notification.Kind.SHARE_SOURCE_ENDED),
+    }
 
 
 def test_replacing_a_share_with_an_earlier_expiry_shortens_its_reshares_but_never_lengthens(
@@ -736,6 +778,8 @@ def test_the_clean_up_ends_an_uncapped_reshare_with_the_expired_share_it_came_fr
     assert reloaded(reshare).end_reason == CaseShare.EndReason.PARENT_ENDED
     assert reshare.ended_at == SOURCE_END
     assert not CaseGroupObjectPermission.objects.filter(share=reshare).exists()
+    told = Notification.objects.get(agency=cr_prosecution, case=None)
+    assert told.kind == Notification.Kind.SHARE_SOURCE_ENDED
 
 
 def test_the_clean_up_ends_reshares_left_without_a_share_to_come_from(
@@ -748,12 +792,88 @@ def test_the_clean_up_ends_reshares_left_without_a_share_to_come_from(
         ended_at=timezone.now(), end_reason=CaseShare.EndReason.REVOKED
     )
     assert chain["case"].pk in visible_ids(crp_supervisor)
+    last = last_notice()
     assert sharing.shares_expire() == 2
     assert reloaded(chain["second"]).end_reason == CaseShare.EndReason.PARENT_ENDED
     assert reloaded(chain["third"]).end_reason == CaseShare.EndReason.PARENT_ENDED
     assert reloaded(chain["beside"]).ended_at is None
     assert chain["case"].pk not in visible_ids(crp_supervisor)
+    assert set(notices_since(last)) == {
+        (chain["second"].agency_id, Notification.Kind.SHARE_SOURCE_ENDED),
+        (chain["third"].agency_id, Notification.Kind.SHARE_SOURCE_ENDED),
+    }
     assert sharing.shares_expire() == 0
+
+
+@pytest.fixture
+def clocked_chain(clock: time_machine.Traveller, chain: dict[str, Any]) -> dict[str, Any]:
+    """``chain``, built at NOW with the clock stopped there."""
+    return chain
+
+
+def test_the_agencies_of_shortened_reshares_are_told_their_new_end_and_no_one_else(
+    clocked_chain: dict[str, Any], supervisor: Any, cr_police: Agency, cr_prosecution: Agency
+) -> None:
+    chain = clocked_chain
+    reference = chain["case"].reference
+    labour = chain["third"].agency
+    last = last_notice()
+    share(supervisor, chain["case"], cr_police, Level.MANAGE, expires_at=SOURCE_END)
+    notices = notices_since(last)
+    # Not the owner (it made the change, and its sharing page shows it), nor Guatemala.
+    assert set(notices) == {
+        (cr_police.pk, Notification.Kind.SHARE_GRANTED),
+        (cr_prosecution.pk, Notification.Kind.SHARE_SHORTENED),
+        (labour.pk, Notification.Kind.SHARE_SHORTENED),
+    }
+    assert notices[cr_prosecution.pk, Notification.Kind.SHARE_SHORTENED].message == (
+        f"Your agency's access to case {reference} now ends earlier, at 05/04/2026 1 p.m. UTC, "
+        "because the access of Organismo de Investigación Judicial, which shared it with you, "
+        "was shortened."
+    )
+    assert notices[labour.pk, Notification.Kind.SHARE_SHORTENED].message == (
+        f"Your agency's access to case {reference} now ends earlier, at 05/04/2026 1 p.m. UTC, "
+        "because the access of Fiscalía CR, which shared it with you, was shortened."
+    )
+    # They still see the case, until then.
+    assert notices[labour.pk, Notification.Kind.SHARE_SHORTENED].case == chain["case"]
+
+
+def test_a_reshare_that_already_ends_earlier_is_not_shortened_and_its_agency_not_told(
+    clocked_chain: dict[str, Any], supervisor: Any, cr_police: Agency, crp_supervisor: Any
+) -> None:
+    chain = clocked_chain
+    labour = chain["third"].agency
+    share(crp_supervisor, chain["case"], labour, expires_at=SOURCE_END)
+    last = last_notice()
+    share(supervisor, chain["case"], cr_police, Level.MANAGE, expires_at=SOURCE_END)
+    assert set(notices_since(last)) == {
+        (cr_police.pk, Notification.Kind.SHARE_GRANTED),
+        (chain["second"].agency_id, Notification.Kind.SHARE_SHORTENED),
+    }
+    # More time for CR police again shortens nothing and tells no re-share anything.
+    last = last_notice()
+    share(supervisor, chain["case"], cr_police, Level.MANAGE)
+    assert set(notices_since(last)) == {(cr_police.pk, Notification.Kind.SHARE_GRANTED)}
+
+
+def test_the_shortened_notice_links_to_the_case_only_while_the_agency_may_see_it(
+    clocked_chain: dict[str, Any],
+    clock: time_machine.Traveller,
+    supervisor: Any,
+    cr_police: Agency,
+) -> None:
+    chain = clocked_chain
+    share(supervisor, chain["case"], cr_police, Level.MANAGE, expires_at=SOURCE_END)
+    client = client_for(chain["labour_inspector"])
+    content = client.get(NOTIFICATIONS).content.decode()
+    assert "Share shortened" in content
+    assert "now ends earlier, at 05/04/2026 1 p.m. UTC" in content
+    assert chain["case"].get_absolute_url() in content
+    clock.shift(datetime.timedelta(hours=1))
+    content = client.get(NOTIFICATIONS).content.decode()
+    assert "now ends earlier" in content
+    assert chain["case"].get_absolute_url() not in content
 
 
 def test_revoking_after_raising_the_code_ends_the_reshares_that_came_from_the_revoked(
@@ -780,7 +900,10 @@ def test_revoking_after_raising_the_code_ends_the_reshares_that_came_from_the_re
     assert reloaded(below).end_reason == CaseShare.EndReason.PARENT_ENDED
     assert reloaded(in_country).ended_at is None
     assert Notification.objects.filter(
-        agency=gt_other, kind=Notification.Kind.SHARE_REVOKED
+        agency=gt_other, kind=Notification.Kind.SHARE_SOURCE_ENDED, case=None
+    ).exists()
+    assert Notification.objects.filter(
+        agency=gt_police, kind=Notification.Kind.SHARE_REVOKED, case=None
     ).exists()
 
 
@@ -1268,8 +1391,6 @@ def test_a_recipient_cannot_change_the_handling_code_from_the_edit_page(
 
 
 # --- notifications -------------------------------------------------------------------------
-
-NOTIFICATIONS = reverse("notifications")
 
 
 def test_the_recipient_agency_reads_its_share_notification_with_a_link_to_the_case(
