@@ -22,7 +22,7 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager, nullcontext
+from contextlib import ExitStack, contextmanager, nullcontext
 from dataclasses import dataclass
 from typing import Any
 
@@ -419,7 +419,10 @@ def unfiltered() -> Iterator[None]:
     every case. Patches ``cases.selectors.visible_to`` (every case query filters through it)
     and ``case_count``, which counts on the grants when no filter narrows the list: counted
     over the cases instead, as an unfiltered list would. Only for measuring; checked by
-    ``check_unfiltered``."""
+    ``check_unfiltered``.
+
+    ``cases.selectors`` is a package whose modules import each other's functions: each is
+    patched in every module of the package that holds it, where its callers look it up."""
     from unittest import mock
 
     from django.db.models import BooleanField, Value
@@ -432,12 +435,21 @@ def unfiltered() -> Iterator[None]:
     def count_cases(user: Any, *, filters: Any = None) -> int:
         return selectors.case_list(user, filters=filters).count()
 
-    with mock.patch.object(selectors, "visible_to", everything):
-        if hasattr(selectors, "case_count"):
-            with mock.patch.object(selectors, "case_count", count_cases):
-                yield
-        else:
-            yield
+    modules = [
+        module
+        for name, module in sorted(sys.modules.items())
+        if name == selectors.__name__ or name.startswith(f"{selectors.__name__}.")
+    ]
+    replacements: dict[str, Callable[..., Any]] = {"visible_to": everything}
+    if hasattr(selectors, "case_count"):
+        replacements["case_count"] = count_cases
+    with ExitStack() as patches:
+        for attribute, replacement in replacements.items():
+            original = getattr(selectors, attribute)
+            for module in modules:
+                if getattr(module, attribute, None) is original:
+                    patches.enter_context(mock.patch.object(module, attribute, replacement))
+        yield
 
 
 def list_source(user: Any) -> Any:

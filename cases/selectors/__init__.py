@@ -1,0 +1,112 @@
+"""Permission-aware reads of case data: the only way views, tasks and exports get case rows.
+
+Visibility is one SQL filter, an ``Exists()`` over the direct foreign-key permission table
+(``CaseGroupObjectPermission``) for the groups of the asking user's agency. A member of
+another agency gets 404 for what they may not see, never 403: existence is not disclosed.
+Superusers get nothing implicitly: they administer the installation, not its cases.
+
+Sharing (a later issue) adds rows to the permission table; it changes data, not this code.
+
+Callers use this package (``from cases import selectors``; ``selectors.case_list(...)``); the
+modules split it by what they read: ``grants`` (live grants, visibility, permissions),
+``cases`` (case list, counts, one case, dashboard), ``records`` (what lives under a case),
+``sharing`` (shares) and ``hits`` (cross-case hits, common keys). A module calls another's
+functions through its own import of them: to replace one (``mock.patch``), patch it where it
+is called (``cases.selectors.cases.visible_to``), not only here.
+"""
+
+from cases.selectors.cases import (
+    CASE_ORDERINGS,
+    OPEN_STATUSES,
+    CaseFilters,
+    CaseResults,
+    agency_open_cases,
+    case_count,
+    case_country_list,
+    case_list,
+    dashboard_counts,
+    get_case_for_user,
+)
+from cases.selectors.grants import (
+    ACTIONS,
+    User,
+    can_see_protected,
+    case_permissions,
+    live_grants,
+    permission_id,
+    visible_case_ids,
+    visible_to,
+)
+from cases.selectors.hits import (
+    HitList,
+    HitRow,
+    common_key_list,
+    entity_matches,
+    get_common_key_for_supervisor,
+    get_hit_for_user,
+    hit_list,
+)
+from cases.selectors.records import (
+    custody_list,
+    entity_holdings,
+    entity_list,
+    entity_movements,
+    entity_relationships,
+    evidence_list,
+    get_entity_for_user,
+    get_evidence_for_user,
+    get_movement_for_user,
+    get_relationship_for_user,
+    match_key_list,
+    movement_list,
+    note_list,
+    relationship_list,
+    relationships_with_ends,
+)
+from cases.selectors.sharing import get_share_for_user, share_list, share_target_agencies
+
+__all__ = [
+    "ACTIONS",
+    "CASE_ORDERINGS",
+    "OPEN_STATUSES",
+    "CaseFilters",
+    "CaseResults",
+    "HitList",
+    "HitRow",
+    "User",
+    "agency_open_cases",
+    "can_see_protected",
+    "case_count",
+    "case_country_list",
+    "case_list",
+    "case_permissions",
+    "common_key_list",
+    "custody_list",
+    "dashboard_counts",
+    "entity_holdings",
+    "entity_list",
+    "entity_matches",
+    "entity_movements",
+    "entity_relationships",
+    "evidence_list",
+    "get_case_for_user",
+    "get_common_key_for_supervisor",
+    "get_entity_for_user",
+    "get_evidence_for_user",
+    "get_hit_for_user",
+    "get_movement_for_user",
+    "get_relationship_for_user",
+    "get_share_for_user",
+    "hit_list",
+    "live_grants",
+    "match_key_list",
+    "movement_list",
+    "note_list",
+    "permission_id",
+    "relationship_list",
+    "relationships_with_ends",
+    "share_list",
+    "share_target_agencies",
+    "visible_case_ids",
+    "visible_to",
+]

@@ -1,0 +1,198 @@
+"""What lives under a case: entities, relationships, movements, notes, evidence and
+custody, and what an entity is linked to within its case."""
+
+from collections.abc import Sequence
+from typing import Any
+from uuid import UUID
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.http import Http404
+from django.utils.translation import gettext as _
+
+from casebook import access
+from cases import protection
+from cases.models import (
+    Case,
+    CustodyEntry,
+    Entity,
+    Evidence,
+    MatchKey,
+    Movement,
+    MovementFacilitator,
+    Note,
+    Relationship,
+)
+from cases.selectors.cases import _case_for_user
+
+# --- what lives under a case ------------------------------------------------------------
+# Each reader takes the ``Case`` returned by ``get_case_for_user`` (so the permission check
+# has happened) or, for direct fetches by public id, the user.
+#
+# Protected identities are masked here (``cases.protection``): for a member who may not see
+# them (``"view_protected" not in case.user_actions``), every entity, relationship, movement
+# and evidence file these querysets return has the identifying values of victims, witnesses
+# and informants (and of what they hold) replaced by pseudonyms, however the queryset is then
+# filtered, ordered or iterated. ``values()``/``values_list()`` read raw columns: ids only.
+
+
+def entity_list(case: Case) -> QuerySet[Entity]:
+    """The case's entities with their holders, masked for the member who fetched the case."""
+    return protection.masked_entities(
+        Entity.objects.filter(case=case).select_related("holder"), case
+    )
+
+
+def get_entity_for_user(
+    user: Any, case_uuid: UUID | str, entity_uuid: UUID | str, *, action: str = "view"
+) -> Entity:
+    """An entity of a case the user may act on; 404 if the entity is not in that case.
+
+    Masked if protected and the user may not see protected identities; then 403 for any
+    action but "view": editing requires seeing what one edits.
+    """
+    case = _case_for_user(user, case_uuid, action=action)
+    entity = entity_list(case).filter(uuid=entity_uuid).first()
+    if entity is None:
+        raise Http404(_("No such entity."))
+    if action != "view" and protection.is_masked(entity):
+        raise PermissionDenied(_("Only those who may see this protected identity may change it."))
+    access.record(action=action, object_type="entity", case=case, object_uuid=entity.uuid)
+    entity.case = case
+    return entity
+
+
+def relationship_list(case: Case) -> QuerySet[Relationship]:
+    """The case's relationships with both ends (and their holders: whether an end is
+    protected depends on them), masked for the member who fetched the case."""
+    return protection.masked_relationships(
+        Relationship.objects.filter(case=case).select_related("source__holder", "target__holder"),
+        case,
+    )
+
+
+def relationships_with_ends(case: Case, entities: Sequence[Entity]) -> list[Relationship]:
+    """``relationship_list(case)``, for a page that has read the case's entities already with
+    ``entity_list(case)``: each end is taken from ``entities`` (masked as that list is)
+    instead of being read and masked again, which doubled the model instances of a case page.
+    """
+    by_pk = {entity.pk: entity for entity in entities}
+    relationships = list(Relationship.objects.filter(case=case))
+    ends = {r.source_id for r in relationships} | {r.target_id for r in relationships}
+    if not ends <= by_pk.keys():
+        return list(relationship_list(case))
+    mask = not protection.may_see_protected(case)
+    for relationship in relationships:
+        relationship.case = case
+        relationship.source = by_pk[relationship.source_id]
+        relationship.target = by_pk[relationship.target_id]
+        if mask:
+            protection.mask_relationship(relationship, case)
+    return relationships
+
+
+def get_relationship_for_user(
+    user: Any, case_uuid: UUID | str, relationship_uuid: UUID | str, *, action: str = "view"
+) -> Relationship:
+    case = _case_for_user(user, case_uuid, action=action)
+    relationship = relationship_list(case).filter(uuid=relationship_uuid).first()
+    if relationship is None:
+        raise Http404(_("No such relationship."))
+    access.record(
+        action=action, object_type="relationship", case=case, object_uuid=relationship.uuid
+    )
+    relationship.case = case
+    return relationship
+
+
+def movement_list(case: Case) -> QuerySet[Movement]:
+    """The case's movements with their places and facilitators (and their holders), masked
+    for the member who fetched the case."""
+    facilitators = Prefetch("facilitators", queryset=protection.facilitator_queryset(case))
+    return protection.masked_movements(
+        Movement.objects.filter(case=case)
+        .select_related("origin__holder", "destination__holder")
+        .prefetch_related(facilitators),
+        case,
+    )
+
+
+def get_movement_for_user(
+    user: Any, case_uuid: UUID | str, movement_uuid: UUID | str, *, action: str = "view"
+) -> Movement:
+    case = _case_for_user(user, case_uuid, action=action)
+    movement = movement_list(case).filter(uuid=movement_uuid).first()
+    if movement is None:
+        raise Http404(_("No such movement."))
+    access.record(action=action, object_type="movement", case=case, object_uuid=movement.uuid)
+    movement.case = case
+    return movement
+
+
+def note_list(case: Case) -> QuerySet[Note]:
+    return Note.objects.filter(case=case).select_related("author")
+
+
+def evidence_list(case: Case) -> QuerySet[Evidence]:
+    """The case's evidence files; protected ones masked for the member who fetched the case."""
+    return protection.masked_evidence(
+        Evidence.objects.filter(case=case).select_related("uploaded_by"), case
+    )
+
+
+def get_evidence_for_user(
+    user: Any,
+    case_uuid: UUID | str,
+    evidence_uuid: UUID | str,
+    *,
+    action: str = "view",
+    logged_as: str = "",
+) -> Evidence:
+    """An evidence file of a case the user may act on; 404 if it is not in that case. The
+    access log records ``logged_as`` (e.g. "download"), by default ``action``.
+
+    A protected file is masked for a user who may not see protected identities, and its
+    download (``logged_as="download"``) is a 404: its content would show what its name hides.
+    """
+    case = _case_for_user(user, case_uuid, action=action)
+    evidence = evidence_list(case).filter(uuid=evidence_uuid).first()
+    if evidence is None or (logged_as == "download" and protection.is_masked(evidence)):
+        raise Http404(_("No such evidence file."))
+    access.record(
+        action=logged_as or action, object_type="evidence", case=case, object_uuid=evidence.uuid
+    )
+    evidence.case = case
+    return evidence
+
+
+def custody_list(evidence: Evidence) -> QuerySet[CustodyEntry]:
+    return CustodyEntry.objects.filter(evidence=evidence).select_related("actor")
+
+
+# --- what an entity is linked to -----------------------------------------------------------
+# Each takes an entity returned by ``get_entity_for_user`` (so the permission check has
+# happened and ``entity.case`` is loaded) and reads within that entity's case only.
+
+
+def entity_holdings(entity: Entity) -> QuerySet[Entity]:
+    """What the entity holds: phones, accounts, documents... whose holder it is."""
+    return entity_list(entity.case).filter(holder=entity)
+
+
+def entity_relationships(entity: Entity) -> QuerySet[Relationship]:
+    """Relationships from or to the entity."""
+    return relationship_list(entity.case).filter(Q(source=entity) | Q(target=entity))
+
+
+def entity_movements(entity: Entity) -> QuerySet[Movement]:
+    """Movements that start or end at the entity, or that it facilitated."""
+    facilitated = Exists(MovementFacilitator.objects.filter(movement=OuterRef("pk"), entity=entity))
+    return movement_list(entity.case).filter(Q(origin=entity) | Q(destination=entity) | facilitated)
+
+
+def match_key_list(entity: Entity) -> QuerySet[MatchKey]:
+    """The entity's own match keys; never another case's (hit/no-hit is a separate read).
+    None for a masked entity: its keys are its identifying values."""
+    if protection.is_masked(entity):
+        return MatchKey.objects.none()
+    return MatchKey.objects.filter(entity=entity).order_by("key")
