@@ -13,7 +13,6 @@ again unless ``--reuse``). See bench/README.md.
 """
 
 import argparse
-import math
 import os
 import statistics
 import sys
@@ -22,9 +21,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
-ROOT = Path(__file__).resolve().parent.parent
+from _common import ROOT, database_url, percentile, prepare_postgres, print_plans, vacuum_analyze
+
 BENCH_DATABASE = "casebook_bench"
 TARGET_MS = 50.0
 WARM_UPS = 3
@@ -58,34 +57,6 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def bench_database_url(url: str) -> str:
-    """The same server and credentials, with the bench database's name."""
-    parts = urlsplit(url)
-    return urlunsplit(parts._replace(path=f"/{BENCH_DATABASE}"))
-
-
-def prepare_postgres(url: str, *, reuse: bool) -> None:
-    """Create the bench database if missing; drop and create it again unless ``reuse``."""
-    import psycopg
-    from psycopg import sql
-
-    parts = urlsplit(url)
-    admin_database = parts.path.strip("/")
-    if admin_database in ("", BENCH_DATABASE):
-        admin_database = "postgres"
-    admin_url = urlunsplit(parts._replace(path=f"/{admin_database}"))
-    with psycopg.connect(admin_url, autocommit=True) as admin:
-        exists = admin.execute(
-            "SELECT 1 FROM pg_database WHERE datname = %s", [BENCH_DATABASE]
-        ).fetchone()
-        name = sql.Identifier(BENCH_DATABASE)
-        if exists and not reuse:
-            admin.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(name))
-            exists = None
-        if not exists:
-            admin.execute(sql.SQL("CREATE DATABASE {}").format(name))
-
-
 def configure(args: argparse.Namespace) -> str:
     """Point Django at the bench database; returns a description of it."""
     url = args.database_url
@@ -102,8 +73,8 @@ def configure(args: argparse.Namespace) -> str:
         path.parent.mkdir(parents=True, exist_ok=True)
         bench_url = f"sqlite:///{path}"
     elif url.startswith(("postgres://", "postgresql://")):
-        prepare_postgres(url, reuse=args.reuse)
-        bench_url = bench_database_url(url)
+        prepare_postgres(url, BENCH_DATABASE, reuse=args.reuse)
+        bench_url = database_url(url, BENCH_DATABASE)
     else:
         sys.exit(f"unsupported database URL: {url.split(':', 1)[0]}")
     # Before django.setup(): settings read these once.
@@ -130,17 +101,6 @@ def seed(args: argparse.Namespace) -> float | None:
     seconds = time.monotonic() - started
     vacuum_analyze()
     return seconds
-
-
-def vacuum_analyze() -> None:
-    """What autovacuum does soon after a bulk load or a migration in production: fresh
-    statistics for the planner and a visibility map for index-only scans. Also on ``--reuse``:
-    servers with autovacuum off (CI machines) otherwise keep the plans of the last seeding."""
-    from django.db import connection
-
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("VACUUM ANALYZE")
 
 
 def big_case() -> Any:
@@ -212,12 +172,6 @@ class Result:
         return self.median / TARGET_MS
 
 
-def percentile(values: Sequence[float], share: float) -> float:
-    """Nearest-rank percentile."""
-    ordered = sorted(values)
-    return ordered[max(1, math.ceil(len(ordered) * share)) - 1]
-
-
 def measure(pages: Sequence[tuple[str, str]], repeat: int, explain: bool) -> list[Result]:
     from django.contrib.auth import get_user_model
     from django.db import connection
@@ -257,20 +211,6 @@ def measure(pages: Sequence[tuple[str, str]], repeat: int, explain: bool) -> lis
         if explain:
             print_plans(captured.captured_queries)
     return results
-
-
-def print_plans(queries: Sequence[dict[str, str]], slowest: int = 3) -> None:
-    from django.db import connection
-
-    if connection.vendor != "postgresql":
-        return
-    for query in sorted(queries, key=lambda q: float(q["time"]), reverse=True)[:slowest]:
-        print(f"\n  {float(query['time']) * 1000:.1f} ms: {query['sql'][:300]}")
-        with connection.cursor() as cursor:
-            cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS) {query['sql']}")
-            for (line,) in cursor.fetchall():
-                print(f"    {line}")
-    print()
 
 
 def print_table(results: Sequence[Result]) -> None:

@@ -29,6 +29,7 @@ from django.utils.translation import gettext_lazy
 from casebook.models import Agency, Country
 from cases import protection
 from cases.models import Case, Entity, Evidence, Movement, Note, Relationship
+from cases.selectors import CaseRecords
 
 FORMAT = "casebook.case-export"
 VERSION = 1
@@ -77,24 +78,19 @@ def case_document(
     exported_by: Any,
     exporter_agency: Agency,
     exported_at: datetime.datetime,
-    countries: Iterable[Country],
-    entities: Iterable[Entity],
-    relationships: Iterable[Relationship],
-    movements: Iterable[Movement],
-    notes: Iterable[Note],
-    evidence: Iterable[Evidence],
+    records: CaseRecords,
 ) -> dict[str, Any]:
     """The export of ``case`` as ``exported_by`` (of ``exporter_agency``) may see it, made
-    at ``exported_at``: a header, the case, and what is recorded under it. Every argument
-    comes from the selectors, read for that user."""
+    at ``exported_at``: a header, the case, and what is recorded under it (``records``, from
+    ``selectors.case_records`` read for that user)."""
     return {
         "header": _header(case, exported_by, exporter_agency, exported_at),
-        "case": _case(case, countries),
-        "entities": [_entity(entity) for entity in entities],
-        "relationships": [_relationship(relationship) for relationship in relationships],
-        "movements": [_movement(movement) for movement in movements],
-        "notes": [_note(note) for note in notes],
-        "evidence": [_evidence(file) for file in evidence],
+        "case": _case(case, records.countries),
+        "entities": [_entity(entity) for entity in records.entities],
+        "relationships": [_relationship(relationship) for relationship in records.relationships],
+        "movements": [_movement(movement) for movement in records.movements],
+        "notes": [_note(note) for note in records.notes],
+        "evidence": [_evidence(file) for file in records.evidence],
     }
 
 

@@ -12,26 +12,11 @@ On PostgreSQL the indexes are built CONCURRENTLY: every request writes a log row
 CREATE INDEX would hold those INSERTs, so every page, for as long as the build takes.
 """
 
-from typing import Any
-
 import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
-
-class AddIndexConcurrentlyOnPostgres(migrations.AddIndex):
-    """``AddIndex``, built with CREATE INDEX CONCURRENTLY on PostgreSQL (a migration that is
-    not atomic); as usual elsewhere."""
-
-    def database_forwards(
-        self, app_label: str, schema_editor: Any, from_state: Any, to_state: Any
-    ) -> None:
-        if schema_editor.connection.vendor != "postgresql":
-            super().database_forwards(app_label, schema_editor, from_state, to_state)
-            return
-        model = to_state.apps.get_model(app_label, self.model_name)
-        if self.allow_migrate_model(schema_editor.connection.alias, model):
-            schema_editor.add_index(model, self.index, concurrently=True)
+from casebook.migration_operations import AddIndexConcurrentlyOnPostgres
 
 
 class Migration(migrations.Migration):

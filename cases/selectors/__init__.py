@@ -47,6 +47,8 @@ from cases.selectors.hits import (
     hit_list,
 )
 from cases.selectors.records import (
+    CaseRecords,
+    case_records,
     custody_list,
     entity_holdings,
     entity_list,
@@ -102,6 +104,8 @@ __all__ = [
     "match_key_list",
     "movement_list",
     "note_list",
+    "CaseRecords",
+    "case_records",
     "permission_id",
     "relationship_list",
     "relationships_with_ends",

@@ -2,6 +2,7 @@
 custody, and what an entity is linked to within its case."""
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
@@ -11,6 +12,7 @@ from django.http import Http404
 from django.utils.translation import gettext as _
 
 from casebook import access
+from casebook.models import Country
 from cases import protection
 from cases.models import (
     Case,
@@ -23,7 +25,7 @@ from cases.models import (
     Note,
     Relationship,
 )
-from cases.selectors.cases import _case_for_user
+from cases.selectors.cases import _case_for_user, case_country_list
 
 # --- what lives under a case ------------------------------------------------------------
 # Each reader takes the ``Case`` returned by ``get_case_for_user`` (so the permission check
@@ -163,6 +165,33 @@ def get_evidence_for_user(
     )
     evidence.case = case
     return evidence
+
+
+@dataclass(frozen=True)
+class CaseRecords:
+    """Everything under a case as the member who fetched it may see it (masked as the
+    readers above mask it): what the case page shows and the export writes."""
+
+    countries: list[Country]
+    entities: list[Entity]
+    relationships: list[Relationship]
+    movements: list[Movement]
+    notes: list[Note]  # newest first
+    evidence: list[Evidence]
+
+
+def case_records(case: Case) -> CaseRecords:
+    """The records of ``case`` (from ``get_case_for_user``), in a fixed number of queries
+    whatever their number; relationship ends are the entities read here."""
+    entities = list(entity_list(case))
+    return CaseRecords(
+        countries=list(case_country_list(case)),
+        entities=entities,
+        relationships=relationships_with_ends(case, entities),
+        movements=list(movement_list(case)),
+        notes=list(note_list(case).order_by("-noted_on", "-id")),
+        evidence=list(evidence_list(case)),
+    )
 
 
 def custody_list(evidence: Evidence) -> QuerySet[CustodyEntry]:

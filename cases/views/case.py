@@ -55,17 +55,17 @@ def case_create(request: HttpRequest) -> HttpResponse:
 @require_GET
 def case_detail(request: HttpRequest, case: UUID) -> HttpResponse:
     case_obj = selectors.get_case_for_user(request.user, case, action="view")
-    entities = list(selectors.entity_list(case_obj))
+    records = selectors.case_records(case_obj)
     context = {
         "case": case_obj,
-        "countries": list(selectors.case_country_list(case_obj)),
-        "entity_count": len(entities),
-        "entity_groups": _group_by_kind(entities),
+        "countries": records.countries,
+        "entity_count": len(records.entities),
+        "entity_groups": _group_by_kind(records.entities),
         "entity_kinds": Entity.Kind.choices,
-        "relationships": selectors.relationships_with_ends(case_obj, entities),
-        "movements": list(selectors.movement_list(case_obj)),
-        "notes": list(selectors.note_list(case_obj).order_by("-noted_on", "-id")),
-        "evidence_files": list(selectors.evidence_list(case_obj)),
+        "relationships": records.relationships,
+        "movements": records.movements,
+        "notes": records.notes,
+        "evidence_files": records.evidence,
         # No query: the member and the case are loaded already.
         "may_export": sharing.may_export(request.user, case_obj),
     }

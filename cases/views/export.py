@@ -27,18 +27,12 @@ def case_export(request: HttpRequest, case: UUID) -> HttpResponse:
         access.record_refusal(user=request.user, case=the_case, action="export", detail=message)
         context = {"case": the_case, "message": message}
         return render(request, "cases/export_refused.html", context, status=403)
-    entities = list(selectors.entity_list(the_case))
     document = export.case_document(
         case=the_case,
         exported_by=request.user,
         exporter_agency=request.user.member.agency,  # type: ignore[union-attr]
         exported_at=timezone.now(),
-        countries=selectors.case_country_list(the_case),
-        entities=entities,
-        relationships=selectors.relationships_with_ends(the_case, entities),
-        movements=selectors.movement_list(the_case),
-        notes=selectors.note_list(the_case).order_by("-noted_on", "-id"),
-        evidence=selectors.evidence_list(the_case),
+        records=selectors.case_records(the_case),
     )
     access.record(
         action=AccessLog.Action.EXPORT, object_type="case", case=the_case, object_uuid=the_case.uuid
