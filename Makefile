@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PYTEST_ARGS ?= -n 2
 PORT ?= 8000
 
-.PHONY: run test lint format bench clean
+.PHONY: run test lint format bench clean services
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Casebook needs Python 3.11 or newer")'
@@ -36,6 +36,10 @@ lint: $(STAMP)
 format: $(STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
+
+# PostgreSQL, Redis, RabbitMQ and Chromium as CI has them (installs and starts what is missing).
+services:
+	bash .ci/services
 
 bench: $(STAMP)
 	$(BIN)/python bench/pages.py
