@@ -5,9 +5,12 @@ Pure functions over what ``cases.selectors`` returns: the caller fetches the cas
 identities) and hands over the lists that ``entity_list``, ``relationships_with_ends``,
 ``movement_list``, ``note_list`` and ``evidence_list`` return. What those masked stays masked:
 a victim, witness or informant appears under the pseudonym the case page shows, with no
-identifying value, and a protected evidence file under its pseudonym, without its name,
-description or content type. Nothing here reads the database; the selectors load every
-relation used below (ends, places, facilitators, holders, authors, uploaders).
+identifying value or quasi-identifier (nationality, type, issuing country), and a protected
+evidence file under its pseudonym, without its name, description, content type, size (null)
+or SHA-256 (empty). Every array is in the order the selectors give, which for a reader who
+sees pseudonyms never depends on a masked value (``selectors.entity_ordering``). Nothing here
+reads the database; the selectors load every relation used below (ends, places,
+facilitators, holders, authors, uploaders).
 
 Whether the user may export at all is ``cases.sharing.may_export``; the view asks it.
 
@@ -191,8 +194,9 @@ def _movement(movement: Movement) -> dict[str, Any]:
         "moved_on": _date(movement.moved_on),
         "means": movement.means,
         "people_count": movement.people_count,
-        # ``all()`` reads the prefetched (and masked) facilitators: no query.
-        "facilitators": sorted(str(entity.uuid) for entity in movement.facilitators.all()),
+        # ``all()`` reads the prefetched (and masked) facilitators, in the reader's order of
+        # entities (``selectors.entity_ordering``): no query.
+        "facilitators": [str(entity.uuid) for entity in movement.facilitators.all()],
         "description": movement.description,
         "masked": protection.is_masked(movement),
     }

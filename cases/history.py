@@ -13,7 +13,9 @@ member who may not see them (``protection.may_see_protected(case)``), an entity 
 ever was protected (by its role or its holder's, in any of its historical records) is named by
 its pseudonym everywhere in the history, and its identifying values, old and new, are hidden;
 so are the evidence notes of relationships and the descriptions of movements that involve one,
-and the names, descriptions and content types of protected evidence files. This is worked out
+and the names, descriptions, content types, sizes and hashes of protected evidence files.
+The hidden values are ``protection.PROTECTED_FIELDS``: for entities the quasi-identifiers
+(nationality, type, issuing country) and the holder link too. This is worked out
 from the historical records already read: no extra query.
 """
 
@@ -279,10 +281,11 @@ def format_value(
     see; an identifying field (``protection.PROTECTED_FIELDS``) is then hidden.
     """
     labels = labels or Labels()
-    if value is None or value == "":
-        return EMPTY
+    # Hidden even when empty: that a victim's birth date was blanked, or set, is not shown.
     if protected and field_name in protection.PROTECTED_FIELDS.get(model, ()):
         return protection.HIDDEN_VALUE
+    if value is None or value == "":
+        return EMPTY
     model_field = model._meta.get_field(field_name)
     if model_field.is_relation:
         target = model_field.related_model

@@ -7,6 +7,18 @@ the case's protected identities (``"view_protected" in case.user_actions``, set 
 ``selectors.get_case_for_user``); everyone else sees a stable pseudonym, "Victim 3 of
 PA-2026-00042", and no identifying value.
 
+Quasi-identifiers go with them: a masked entity has no nationality, type (``subtype``: a
+document's type, a vehicle's, a place's kind) or issuing country either, and a masked evidence
+file no size, SHA-256 or custody details (they fingerprint the file). The holder link stays,
+between pseudonyms only: "Identity document of Victim 3 of PA-2026-00042" says that Victim 3
+holds a document, and nothing of the document can be matched with anything else (no number,
+country, type, match key, hash), so the link joins two masked records and no identity. Its
+changes in the change history are hidden like the identifying values.
+
+Nothing a masked viewer reads may depend on a hidden value, not even its order: lists of
+entities are ordered for the viewer by ``cases.selectors.entity_ordering`` (by kind and id
+for those who see pseudonyms), never by a name or number the viewer may not see.
+
 Masking happens where case data is read (``cases.selectors`` and ``cases.history``), never in
 templates: a masked instance carries no identifying value that a template could print. A
 masked instance is marked (``MASKED``) and ``Entity.save`` refuses it, so a pseudonym can never
@@ -20,7 +32,15 @@ from django.db.models import Count, Exists, Model, OuterRef, Q, QuerySet, Subque
 from django.db.models.query import ModelIterable
 from django.utils.translation import gettext as _
 
-from cases.models import Case, Entity, Evidence, Movement, MovementFacilitator, Relationship
+from cases.models import (
+    Case,
+    CustodyEntry,
+    Entity,
+    Evidence,
+    Movement,
+    MovementFacilitator,
+    Relationship,
+)
 
 # Set (True) on every instance whose identifying values were replaced.
 MASKED = "_casebook_masked"
@@ -35,13 +55,19 @@ ENTITY_FIELDS = (
     "latitude",
     "longitude",
     "description",
+    # Quasi-identifiers: with a birth date or a place, enough to single a person out.
+    "nationality",
+    "identifier_country",
+    "subtype",
 )
 PROTECTED_FIELDS: dict[type[Model], frozenset[str]] = {
-    Entity: frozenset(ENTITY_FIELDS),
+    # The holder link is shown as it is now (between pseudonyms), never its changes.
+    Entity: frozenset({*ENTITY_FIELDS, "holder"}),
     # Free text about a link or a trip that involves a protected entity.
     Relationship: frozenset({"evidence_note"}),
     Movement: frozenset({"description"}),
-    Evidence: frozenset({"original_name", "description", "content_type"}),
+    # The exact size and the hash fingerprint the file as well as its name does.
+    Evidence: frozenset({"original_name", "description", "content_type", "size", "sha256"}),
 }
 # What is shown instead of a hidden value in the change history.
 HIDDEN_VALUE = "•••"
@@ -123,6 +149,9 @@ def blank_entity(entity: Entity, *, label: str) -> Entity:
     entity.latitude = None
     entity.longitude = None
     entity.description = ""
+    entity.nationality = ""
+    entity.identifier_country = ""
+    entity.subtype = ""
     setattr(entity, MASKED, True)
     return entity
 
@@ -160,6 +189,12 @@ def touches_protected(*entities: Entity | None) -> bool:
     return any(entity is not None and is_protected(entity) for entity in entities)
 
 
+def any_masked(objects: Iterable[Any]) -> bool:
+    """Whether any of ``objects`` was masked for the viewer: changing or removing them (or
+    what would remove them) requires seeing them."""
+    return any(is_masked(obj) for obj in objects)
+
+
 def mask_relationship(relationship: Relationship, case: Case) -> Relationship:
     """Both ends masked; the evidence note blanked if either end is protected."""
     protected = touches_protected(relationship.source, relationship.target)
@@ -194,8 +229,9 @@ def evidence_pseudonym(number: int | None) -> str:
 
 def mask_evidence(evidence: Evidence, number: int | None = None) -> Evidence:
     """A protected evidence file as those who may not see protected identities see it: no
-    name, description or content type; ``number`` is its rank among the case's protected
-    files (``protected_rank``, annotated by ``masked_evidence``, when not given)."""
+    name, description, content type, size or SHA-256 (``size`` is None: pages show nothing);
+    ``number`` is its rank among the case's protected files (``protected_rank``, annotated
+    by ``masked_evidence``, when not given)."""
     if not evidence.protected or is_masked(evidence):
         return evidence
     if number is None:
@@ -203,8 +239,17 @@ def mask_evidence(evidence: Evidence, number: int | None = None) -> Evidence:
     evidence.original_name = evidence_pseudonym(number)
     evidence.description = ""
     evidence.content_type = "file"
+    evidence.size = None  # type: ignore[assignment]
+    evidence.sha256 = ""
     setattr(evidence, MASKED, True)
     return evidence
+
+
+def mask_custody_entry(entry: CustodyEntry, _case: Case | None = None) -> CustodyEntry:
+    """A custody entry of a masked evidence file: its detail (hashes and sizes) blanked."""
+    entry.detail = ""
+    setattr(entry, MASKED, True)
+    return entry
 
 
 # --- querysets that mask what they return --------------------------------------------------
@@ -305,3 +350,11 @@ def masked_evidence(queryset: QuerySet[Evidence], case: Case) -> QuerySet[Eviden
         case,
         lambda evidence, _case: mask_evidence(evidence),
     )
+
+
+def masked_custody(queryset: QuerySet[CustodyEntry], evidence: Evidence) -> QuerySet[CustodyEntry]:
+    """``queryset`` (the custody entries of ``evidence``) with their details blanked if the
+    evidence file is masked for the member who read it."""
+    if not is_masked(evidence):
+        return queryset
+    return _masking(queryset, evidence.case, mask_custody_entry)

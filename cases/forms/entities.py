@@ -220,7 +220,9 @@ class EntityFormBase(StyledFormMixin, forms.ModelForm):  # type: ignore[type-arg
             if self.instance.pk is not None:
                 holders = holders.exclude(pk=self.instance.pk)
             holder_field = cast(HolderField, self.fields["holder"])
-            holder_field.queryset = holders.order_by("kind", "name", "id")
+            # In the viewer's order (``selectors.entity_ordering``): never by a name the
+            # viewer may not see.
+            holder_field.queryset = holders
             # The initial value must be an entity: the choices are public ids, not keys.
             if self.instance.holder_id is not None:
                 self.initial["holder"] = self.instance.holder

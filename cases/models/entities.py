@@ -107,7 +107,9 @@ class Entity(models.Model):
     history = HistoricalRecords()
 
     class Meta:
-        ordering = ["kind", "name", "identifier", "id"]
+        # Never by a value that masking hides (name, identifier…): a list ordered by it would tell
+        # a member who sees it masked where a victim sorts. Selectors order per viewer.
+        ordering = ["kind", "id"]
         verbose_name = _("entity")
         verbose_name_plural = _("entities")
         indexes = [models.Index(fields=["case", "kind"])]

@@ -10,6 +10,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from casebook import access
 from casebook.models import Country
@@ -27,6 +28,12 @@ from cases.models import (
 )
 from cases.selectors.cases import _case_for_user, case_country_list
 
+# Why a member who sees a relationship, a movement or an entity's links masked may not
+# change or remove them.
+LINKED_TO_PROTECTED = gettext_lazy(
+    "This involves a protected identity: only those who may see it may change or remove it."
+)
+
 # --- what lives under a case ------------------------------------------------------------
 # Each reader takes the ``Case`` returned by ``get_case_for_user`` (so the permission check
 # has happened) or, for direct fetches by public id, the user.
@@ -38,10 +45,32 @@ from cases.selectors.cases import _case_for_user, case_country_list
 # filtered, ordered or iterated. ``values()``/``values_list()`` read raw columns: ids only.
 
 
+# The order of a case's entities, per viewer: by what the viewer may see. For a member who
+# sees protected identities masked, by kind and id only: an order by name or number would
+# tell where a victim's real name sorts among the others (and, with a probe entity renamed
+# again and again, the name itself). For one who sees them, by kind and name.
+MASKED_ENTITY_ORDER = ("kind", "id")
+OPEN_ENTITY_ORDER = ("kind", "name", "identifier", "id")
+
+
+def entity_ordering(case: Case) -> tuple[str, ...]:
+    """THE order of entities for the member who fetched ``case``: every list, drop-down and
+    export of entities is ordered by it (``order_entities``), never by a template or form."""
+    if protection.may_see_protected(case):
+        return OPEN_ENTITY_ORDER
+    return MASKED_ENTITY_ORDER
+
+
+def order_entities(queryset: QuerySet[Entity], case: Case) -> QuerySet[Entity]:
+    """``queryset`` (entities of ``case``) in ``entity_ordering(case)``."""
+    return queryset.order_by(*entity_ordering(case))
+
+
 def entity_list(case: Case) -> QuerySet[Entity]:
-    """The case's entities with their holders, masked for the member who fetched the case."""
+    """The case's entities with their holders, masked for the member who fetched the case,
+    in the viewer's order (``entity_ordering``)."""
     return protection.masked_entities(
-        Entity.objects.filter(case=case).select_related("holder"), case
+        order_entities(Entity.objects.filter(case=case).select_related("holder"), case), case
     )
 
 
@@ -61,6 +90,18 @@ def get_entity_for_user(
         raise PermissionDenied(_("Only those who may see this protected identity may change it."))
     access.record(action=action, object_type="entity", case=case, object_uuid=entity.uuid)
     entity.case = case
+    return entity
+
+
+def get_entity_for_removal(user: Any, case_uuid: UUID | str, entity_uuid: UUID | str) -> Entity:
+    """``get_entity_for_user(..., action="contribute")`` for removing the entity: 403 also if
+    the removal would remove a relationship or a facilitator link that the user sees masked
+    (one that involves a protected identity): removing those requires seeing them."""
+    entity = get_entity_for_user(user, case_uuid, entity_uuid, action="contribute")
+    if protection.may_see_protected(entity.case):
+        return entity
+    if protection.any_masked([*entity_relationships(entity), *entity_movements(entity)]):
+        raise PermissionDenied(LINKED_TO_PROTECTED)
     return entity
 
 
@@ -100,6 +141,9 @@ def get_relationship_for_user(
     relationship = relationship_list(case).filter(uuid=relationship_uuid).first()
     if relationship is None:
         raise Http404(_("No such relationship."))
+    # Masked viewers see the row (pseudonyms): refused, not hidden.
+    if action != "view" and protection.is_masked(relationship):
+        raise PermissionDenied(LINKED_TO_PROTECTED)
     access.record(
         action=action, object_type="relationship", case=case, object_uuid=relationship.uuid
     )
@@ -110,7 +154,9 @@ def get_relationship_for_user(
 def movement_list(case: Case) -> QuerySet[Movement]:
     """The case's movements with their places and facilitators (and their holders), masked
     for the member who fetched the case."""
-    facilitators = Prefetch("facilitators", queryset=protection.facilitator_queryset(case))
+    facilitators = Prefetch(
+        "facilitators", queryset=order_entities(protection.facilitator_queryset(case), case)
+    )
     return protection.masked_movements(
         Movement.objects.filter(case=case)
         .select_related("origin__holder", "destination__holder")
@@ -126,6 +172,8 @@ def get_movement_for_user(
     movement = movement_list(case).filter(uuid=movement_uuid).first()
     if movement is None:
         raise Http404(_("No such movement."))
+    if action != "view" and protection.is_masked(movement):
+        raise PermissionDenied(LINKED_TO_PROTECTED)
     access.record(action=action, object_type="movement", case=case, object_uuid=movement.uuid)
     movement.case = case
     return movement
@@ -155,7 +203,10 @@ def get_evidence_for_user(
 
     A protected file is masked for a user who may not see protected identities, and its
     download (``logged_as="download"``) is a 404: its content would show what its name hides.
+    A refusal of it is logged as a refused ``logged_as`` (a refused download, not a view).
     """
+    if logged_as:
+        access.attempting_overall(logged_as)
     case = _case_for_user(user, case_uuid, action=action)
     evidence = evidence_list(case).filter(uuid=evidence_uuid).first()
     if evidence is None or (logged_as == "download" and protection.is_masked(evidence)):
@@ -195,7 +246,11 @@ def case_records(case: Case) -> CaseRecords:
 
 
 def custody_list(evidence: Evidence) -> QuerySet[CustodyEntry]:
-    return CustodyEntry.objects.filter(evidence=evidence).select_related("actor")
+    """The chain of custody of ``evidence`` (from ``get_evidence_for_user``), oldest first;
+    without details (hashes, sizes) if the file is masked for the user."""
+    return protection.masked_custody(
+        CustodyEntry.objects.filter(evidence=evidence).select_related("actor"), evidence
+    )
 
 
 # --- what an entity is linked to -----------------------------------------------------------

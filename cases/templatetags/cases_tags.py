@@ -6,6 +6,7 @@
   linked to the entity's page.
 - ``{% case_status_badge case %}``, ``{% case_handling_badge case %}``: a case's status and
   handling code as badges, on every page that lists cases.
+- ``{{ obj|masked }}``: whether the selectors masked ``obj`` for the viewer.
 - ``{{ obj|display:"field" }}``: what ``obj.get_<field>_display`` shows, without rebuilding
   the field's translated choices on every call.
 - ``{% uuid_url "cases:entity" case=case.uuid entity=entity.uuid %}``: ``{% url %}`` for
@@ -62,6 +63,13 @@ def choice_label(obj: Model, field_name: str) -> Any:
 def display(obj: Model, field_name: str) -> Any:
     """``{{ entity|display:"role" }}`` shows what ``{{ entity.get_role_display }}`` shows."""
     return choice_label(obj, field_name)
+
+
+@register.filter
+def masked(obj: Any) -> bool:
+    """``{% if evidence|masked %}``: whether the selectors masked ``obj`` for the viewer (its
+    protected values are blanked: show that they are hidden, not that they are empty)."""
+    return protection.is_masked(obj)
 
 
 # The badge of protected identities, by language: the same on every row.

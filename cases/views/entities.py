@@ -61,18 +61,23 @@ def entity_detail(request: HttpRequest, case: UUID, entity: UUID) -> HttpRespons
     keys = selectors.match_key_list(the_entity).values_list("key", flat=True)
     # A protected entity the user may not see: its pseudonym, kind and role, and its links.
     protected_page = protection.is_masked(the_entity)
+    relationships = list(selectors.entity_relationships(the_entity))
+    movements = list(selectors.entity_movements(the_entity))
+    # Editing requires seeing what one edits (get_entity_for_user refuses it too), and removing
+    # requires seeing the links it removes (get_entity_for_removal).
+    can_contribute = "contribute" in the_entity.case.user_actions  # type: ignore[attr-defined]
+    can_contribute = can_contribute and not protected_page
     context = {
         "case": the_entity.case,
         "entity": the_entity,
         "protected_page": protected_page,
         "facts": [] if protected_page else entity_facts(the_entity),
         "holdings": selectors.entity_holdings(the_entity),
-        "relationships": selectors.entity_relationships(the_entity),
-        "movements": selectors.entity_movements(the_entity),
+        "relationships": relationships,
+        "movements": movements,
         "identifiers": identifier_rows(list(keys)),
-        # Editing requires seeing what one edits (get_entity_for_user refuses it too).
-        "can_contribute": "contribute" in the_entity.case.user_actions  # type: ignore[attr-defined]
-        and not protected_page,
+        "can_contribute": can_contribute,
+        "can_remove": can_contribute and not protection.any_masked([*relationships, *movements]),
         # Cross-case matches: links to what the user may see, hits (whom to contact) otherwise.
         "matches": selectors.entity_matches(request.user, the_entity),
         "entity_hits": selectors.hit_list(request.user, entity=the_entity)[:ENTITY_HITS],
@@ -106,7 +111,8 @@ def entity_edit(request: HttpRequest, case: UUID, entity: UUID) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def entity_remove(request: HttpRequest, case: UUID, entity: UUID) -> HttpResponse:
-    the_entity = selectors.get_entity_for_user(request.user, case, entity, action="contribute")
+    # 403 also if removing it would remove links to a protected identity the user sees masked.
+    the_entity = selectors.get_entity_for_removal(request.user, case, entity)
     if request.method == "POST":
         try:
             services.entity_remove(actor=request.user, entity=the_entity)

@@ -266,7 +266,8 @@ def test_mask_entity_blanks_the_same_instance_and_its_protected_holder(
     assert holder is not None and protection.is_masked(holder)
     assert holder.name == f"Victim 1 of {case.reference}"
     assert (holder.aliases, holder.birth_date, holder.description) == ("", None, "")
-    assert holder.nationality == "VE"  # kept: not identifying on its own
+    # Quasi-identifiers go too: with a pseudonym's other facts they single a person out.
+    assert (holder.nationality, masked.subtype, masked.identifier_country) == ("", "", "")
 
 
 def test_mask_entity_leaves_unprotected_entities_alone(world: dict[str, Any]) -> None:

@@ -14,7 +14,7 @@ from django.test.html import parse_html
 from django.urls import reverse
 from django.utils import translation
 
-from cases import selectors, services
+from cases import protection, selectors, services
 from cases.forms.case import CaseFilterForm
 from cases.models import Case, Entity, Movement, Relationship
 from cases.templatetags import cases_tags
@@ -46,6 +46,15 @@ def test_entity_label_marks_protected_identities(investigator: Any, case: Case, 
 def test_entity_label_of_an_unprotected_entity_has_no_badge(investigator: Any, case: Case) -> None:
     entity = make_entity(investigator, case, name="Jorge", role=Entity.Role.RECRUITER)
     assert "badge" not in render("{% entity_label entity %}", entity=entity)
+
+
+def test_masked_says_whether_the_selectors_masked_an_object(investigator: Any, case: Case) -> None:
+    victim = make_entity(investigator, case, name="María", role=Entity.Role.VICTIM)
+    suspect = make_entity(investigator, case, name="Jorge")
+    protection.mask_entity(victim, case_reference=case.reference)
+
+    source = "{% if entity|masked %}masked{% else %}shown{% endif %}"
+    assert [render(source, entity=e) for e in (victim, suspect)] == ["masked", "shown"]
 
 
 def test_entity_label_partial_renders_the_tag(investigator: Any, case: Case) -> None:
