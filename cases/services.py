@@ -246,17 +246,23 @@ def _check_entity(entity: Entity) -> list[matchkeys.MatchKey]:
     # Field validators give the coordinate errors by field; the database constraints stay
     # as the last line of defence.
     entity.full_clean(exclude=["case", "created_by", "holder"], validate_constraints=False)
-    return entity_match_keys(entity)
+    from cases import hits
+
+    keys = entity_match_keys(entity)
+    hits.check_key_count([key.key for key in keys])  # each key is a guess at other cases
+    return keys
 
 
-def _store_match_keys(entity: Entity, keys: list[matchkeys.MatchKey]) -> None:
+def _store_match_keys(entity: Entity, keys: list[matchkeys.MatchKey]) -> int:
+    """Store the entity's keys; returns how many it did not have before."""
     wanted = {key.key for key in keys}
     MatchKey.objects.filter(entity=entity).exclude(key__in=wanted).delete()
     existing = set(MatchKey.objects.filter(entity=entity).values_list("key", flat=True))
+    new = sorted(wanted - existing)
     MatchKey.objects.bulk_create(
-        MatchKey(entity=entity, case_id=entity.case_id, key=key)
-        for key in sorted(wanted - existing)
+        MatchKey(entity=entity, case_id=entity.case_id, key=key) for key in new
     )
+    return len(new)
 
 
 def _assign_protected_number(entity: Entity, *, stored_role: str | None) -> None:
@@ -292,13 +298,14 @@ def _assign_protected_number(entity: Entity, *, stored_role: str | None) -> None
     entity.protected_number = highest + 1
 
 
-def _queue_hits_detect(entity: Entity) -> None:
-    """After commit, compare the entity's keys with other cases' (``cases.hits``). Robust: a
-    failed detection (re-run by ``manage.py detect_hits``) never fails the saved write."""
-    from cases import tasks
+def _queue_hits_detect(entity: Entity, *, actor: Any, new_keys: int) -> None:
+    """After commit, compare the entity's keys with other cases' (``cases.hits``), within the
+    actor's and their agency's hourly budget of new keys (over it, detection is deferred,
+    logged and notified; the write is kept). Robust: a failed detection (re-run by
+    ``manage.py detect_hits``) never fails the saved write."""
+    from cases import hits
 
-    entity_id = entity.pk
-    transaction.on_commit(lambda: tasks.hits_detect_task.delay(entity_id), robust=True)
+    hits.detection_request(actor=actor, entity=entity, new_keys=new_keys)
 
 
 @transaction.atomic
@@ -312,8 +319,8 @@ def entity_add(*, actor: Any, case: Case, kind: str, **values: Any) -> Entity:
     _assign_protected_number(entity, stored_role=None)
     _attribute(entity, actor)
     entity.save()
-    _store_match_keys(entity, keys)
-    _queue_hits_detect(entity)
+    new_keys = _store_match_keys(entity, keys)
+    _queue_hits_detect(entity, actor=actor, new_keys=new_keys)
     return entity
 
 
@@ -331,8 +338,8 @@ def entity_update(*, actor: Any, entity: Entity, **changes: Any) -> Entity:
     _assign_protected_number(entity, stored_role=stored_role)
     _attribute(entity, actor)
     entity.save()
-    _store_match_keys(entity, keys)
-    _queue_hits_detect(entity)
+    new_keys = _store_match_keys(entity, keys)
+    _queue_hits_detect(entity, actor=actor, new_keys=new_keys)
     return entity
 
 

@@ -44,12 +44,41 @@ def shares_expire_task() -> int:
     retry_backoff=True,
     max_retries=5,
 )
-def hits_detect_task(entity_id: int) -> int:
+def hits_detect_task(entity_id: int, actor_id: int | None = None) -> int:
     """Compare an entity's match keys with other cases' and update its hits (queued on commit
-    by ``entity_add`` / ``entity_update``). Idempotent; returns the number of new hits."""
+    by ``entity_add`` / ``entity_update`` within the detection budget); new hits record
+    ``actor_id`` as who triggered them. Idempotent; returns the number of new hits."""
     from cases import hits
 
-    return len(hits.hits_detect(entity_id=entity_id))
+    return len(hits.hits_detect(entity_id=entity_id, triggered_by_id=actor_id))
+
+
+@shared_task(
+    acks_late=True,
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    max_retries=5,
+)
+def hits_deferred_task() -> int:
+    """Run the hit detections deferred by the hourly budgets, as far as the budgets allow
+    now (Celery beat runs it every few minutes). Idempotent; returns how many it ran."""
+    from cases import hits
+
+    return hits.detections_release()
+
+
+@shared_task(
+    acks_late=True,
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    max_retries=5,
+)
+def hits_redetect_key_task(key: str, actor_id: int | None = None) -> int:
+    """Detect again the hits of every holder of a common key a supervisor restored (queued on
+    commit by ``hits.common_key_restore``). Idempotent; returns the number of new hits."""
+    from cases import hits
+
+    return hits.hits_redetect_key(key=key, triggered_by_id=actor_id)
 
 
 @shared_task(

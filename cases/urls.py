@@ -11,6 +11,11 @@ urlpatterns = [
     path("hits/<uuid:hit>/dismiss/", views.hit_dismiss, name="hit_dismiss"),
     path("hits/common-keys/", views.common_keys, name="common_keys"),
     path("hits/common-keys/<uuid:key>/mark/", views.common_key_mark, name="common_key_mark"),
+    path(
+        "hits/common-keys/<uuid:key>/restore/",
+        views.common_key_restore,
+        name="common_key_restore",
+    ),
     path("<uuid:case>/", views.case_detail, name="detail"),
     path("<uuid:case>/edit/", views.case_edit, name="edit"),
     path("<uuid:case>/timeline/", views.case_timeline, name="timeline"),

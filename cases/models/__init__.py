@@ -13,7 +13,7 @@ from cases.models.case import (
     ReferenceSequence,
 )
 from cases.models.entities import Entity, MatchKey
-from cases.models.hits import CommonKey, Hit, HitDismissal
+from cases.models.hits import CommonKey, Hit, HitDetection, HitDismissal
 from cases.models.records import (
     CustodyEntry,
     Evidence,
@@ -36,6 +36,7 @@ __all__ = [
     "Entity",
     "Evidence",
     "Hit",
+    "HitDetection",
     "HitDismissal",
     "MatchKey",
     "Movement",

@@ -28,6 +28,12 @@ class Hit(models.Model):
     other_case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="+")
     key = models.CharField(max_length=255)
     created_at = models.DateTimeField(default=timezone.now)
+    # Whose write found the hit (the member who added or edited one of the two entities, or
+    # the supervisor who restored a common key); null for hits found before it was recorded
+    # and by ``manage.py detect_hits``. Shown to supervisors of the member's own agency only.
+    triggered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -64,8 +70,10 @@ class HitDismissal(models.Model):
 
 
 class CommonKey(models.Model):
-    """A key shared by too many entities to mean anything (a bus company's switchboard, a
-    shelter's address). It stops producing hits; supervisors confirm it as common."""
+    """A key held in the cases of too many distinct agencies to mean anything (a bus company's
+    switchboard, a shelter's address). It stops producing hits; supervisors confirm it as
+    common, or restore it (``restored_at``): a restored key produces hits again and is never
+    made common again by detection (only by a supervisor's confirmation)."""
 
     # The public id in URLs (the page where supervisors mark keys common).
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
@@ -75,6 +83,10 @@ class CommonKey(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     marked_common_at = models.DateTimeField(null=True, blank=True)
+    restored_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    restored_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["key"]
@@ -83,3 +95,39 @@ class CommonKey(models.Model):
 
     def __str__(self) -> str:
         return self.key
+
+
+class HitDetection(models.Model):
+    """One entity write's request for hit detection, counted against the writer's and their
+    agency's hourly budget of new match keys (``cases.hits.detection_request``).
+
+    Counted in the database, not in a process's memory: the web server runs several
+    processes. A request over budget is ``DEFERRED``: the write is kept, detection waits for
+    the sweep (``cases.hits.detections_release``, every few minutes) to find room in the
+    budgets, and is then ``RELEASED``; nothing is lost, it comes later.
+    """
+
+    class State(models.TextChoices):
+        ALLOWED = "allowed", _("Detected")
+        DEFERRED = "deferred", _("Deferred")
+        RELEASED = "released", _("Detected later")
+
+    entity = models.ForeignKey(Entity, on_delete=models.CASCADE, related_name="+")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    agency = models.ForeignKey(Agency, on_delete=models.CASCADE, related_name="+")
+    new_keys = models.PositiveIntegerField()
+    state = models.CharField(max_length=10, choices=State.choices)
+    requested_at = models.DateTimeField(default=timezone.now)
+    # When the keys were counted against the budgets (null while deferred).
+    counted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-requested_at", "-id"]
+        indexes = [
+            models.Index(fields=["actor", "counted_at"]),
+            models.Index(fields=["agency", "counted_at"]),
+            models.Index(fields=["state", "requested_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.entity_id} by {self.actor_id}: {self.new_keys} ({self.state})"

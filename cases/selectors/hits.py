@@ -7,13 +7,26 @@ from typing import Any, overload
 from uuid import UUID
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q, QuerySet, Value
+from django.db.models import (
+    BooleanField,
+    Count,
+    Exists,
+    ExpressionWrapper,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+)
+from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils.translation import gettext as _
 
 from casebook.auth import role_permissions
 from casebook.models import Agency
-from cases.models import CommonKey, Entity, Hit, HitDismissal, MatchKey
+from cases.models import CommonKey, Entity, Hit, HitDetection, HitDismissal, MatchKey
 from cases.selectors.grants import visible_to
 
 # --- cross-case hits (detection and writes in ``cases.hits``) ------------------------------
@@ -36,11 +49,30 @@ def _may_see_protected_of(user: Any, prefix: str, case_ref: str) -> Q:
     return ~_protected_q(prefix) | Q(visible_to(user, case_ref=case_ref, codename="view_protected"))
 
 
+def _protected_entity(entity_ref: str) -> Exists:
+    """Whether the entity named by the outer row's foreign key ``entity_ref`` is protected."""
+    return Exists(Entity.objects.filter(_protected_q(), pk=OuterRef(entity_ref)))
+
+
+def _may_be_told(agency_id: int, own_ref: str, other_ref: str, other_agency_ref: str) -> Q:
+    """Hits an agency may be told of from its own side (``own_ref``): any within the agency;
+    with another agency, none whose other side is a protected identity (its owner alone may
+    be told), and one on the agency's own protected identity only if its policy allows it.
+    Decided when read, from the roles and policy of that moment (``cases.hits.may_be_hit``)."""
+    policy_allows = Exists(
+        Agency.objects.filter(
+            pk=agency_id, protected_match_policy=Agency.ProtectedMatchPolicy.OWNER_DECIDES
+        )
+    )
+    own_side_ok = ~Q(_protected_entity(own_ref)) | Q(policy_allows)
+    return Q(**{other_agency_ref: agency_id}) | (~Q(_protected_entity(other_ref)) & own_side_ok)
+
+
 def _unmasked_entity(user: Any, entity_ref: str, case_ref: str) -> Q:
     """``_may_see_protected_of`` for the entity named by the outer row's foreign key
     ``entity_ref``, as a subquery: on the hits query, two entities and their holders joined
     for it made PostgreSQL spend ten times longer planning than running the query."""
-    protected = Exists(Entity.objects.filter(_protected_q(), pk=OuterRef(entity_ref)))
+    protected = _protected_entity(entity_ref)
     if "cases.view_protected" not in role_permissions(user):
         return ~Q(protected)
     return ~Q(protected) | Q(visible_to(user, case_ref=case_ref, codename="view_protected"))
@@ -61,16 +93,20 @@ class HitRow:
     country_name: str
     contact_point: str
     dismissed: bool
+    # Who in the member's own agency found it (their write); "" if another agency's member,
+    # nobody recorded, or the viewer is not a supervisor.
+    triggered_by: str = ""
 
 
 def _hits_for(user: Any, *, show_dismissed: bool = False) -> QuerySet[Hit]:
     """Hits the user's agency is told about: one side's case is owned by the agency and seen
     by the user, the other is a case the user may not see; and the user may see their side's
     entity unmasked (a match on a protected identity is for those who may see it only).
-    Members of agencies a case is shared with are not told of its hits: its owner is.
-    Newest first; annotated with ``sees_case`` (the user's side is ``entity``/``case``) and
-    ``dismissed`` (by the user's agency), without the agency's dismissed hits unless
-    ``show_dismissed``."""
+    Members of agencies a case is shared with are not told of its hits: its owner is. A hit
+    with another agency whose other side is a protected identity is never told (its owner
+    alone may be, by its policy: ``_may_be_told``). Newest first; annotated with
+    ``sees_case`` (the user's side is ``entity``/``case``) and ``dismissed`` (by the user's
+    agency), without the agency's dismissed hits unless ``show_dismissed``."""
     member = getattr(user, "member", None) if getattr(user, "is_authenticated", False) else None
     if member is None or "cases.view_case" not in role_permissions(user):
         nothing = Value(False, output_field=BooleanField())
@@ -83,12 +119,16 @@ def _hits_for(user: Any, *, show_dismissed: bool = False) -> QuerySet[Hit]:
         sees_other=visible_to(user, case_ref="other_case"),
         dismissed=Exists(HitDismissal.objects.filter(hit=OuterRef("pk"), agency_id=agency_id)),
     )
-    own_first = Q(
-        case__owner_agency_id=agency_id, sees_case=True, sees_other=False
-    ) & _unmasked_entity(user, "entity_id", "case")
-    own_second = Q(
-        other_case__owner_agency_id=agency_id, sees_case=False, sees_other=True
-    ) & _unmasked_entity(user, "other_id", "other_case")
+    own_first = (
+        Q(case__owner_agency_id=agency_id, sees_case=True, sees_other=False)
+        & _unmasked_entity(user, "entity_id", "case")
+        & _may_be_told(agency_id, "entity_id", "other_id", "other_case__owner_agency_id")
+    )
+    own_second = (
+        Q(other_case__owner_agency_id=agency_id, sees_case=False, sees_other=True)
+        & _unmasked_entity(user, "other_id", "other_case")
+        & _may_be_told(agency_id, "other_id", "entity_id", "case__owner_agency_id")
+    )
     queryset = queryset.filter(own_first | own_second)
     if not show_dismissed:
         queryset = queryset.filter(dismissed=False)
@@ -110,10 +150,14 @@ class HitList(Sequence[HitRow]):
         "dismissed",
         "case__owner_agency_id",
         "other_case__owner_agency_id",
+        "triggered_by__username",
+        "triggered_by__member__agency_id",
     )
 
-    def __init__(self, queryset: QuerySet[Hit]) -> None:
+    def __init__(self, queryset: QuerySet[Hit], *, supervisor_of: int | None = None) -> None:
         self.queryset = queryset
+        # The agency whose members' names are shown as who found a hit (a supervisor's).
+        self.supervisor_of = supervisor_of
 
     def __len__(self) -> int:
         return self.queryset.count()
@@ -161,6 +205,12 @@ class HitList(Sequence[HitRow]):
                     country_name=agency.country.name,
                     contact_point=agency.contact_point,
                     dismissed=row["dismissed"],
+                    triggered_by=(
+                        row["triggered_by__username"] or ""
+                        if self.supervisor_of is not None
+                        and row["triggered_by__member__agency_id"] == self.supervisor_of
+                        else ""
+                    ),
                 )
             )
         return result
@@ -174,7 +224,9 @@ def hit_list(user: Any, *, show_dismissed: bool = False, entity: Entity | None =
         queryset = queryset.filter(
             Q(entity=entity, sees_case=True) | Q(other=entity, sees_case=False)
         )
-    return HitList(queryset)
+    member = getattr(user, "member", None) if getattr(user, "is_authenticated", False) else None
+    supervisor_of = member.agency_id if member is not None and member.is_supervisor else None
+    return HitList(queryset, supervisor_of=supervisor_of)
 
 
 def get_hit_for_user(user: Any, hit_uuid: UUID | str) -> Hit:
@@ -210,29 +262,58 @@ def entity_matches(user: Any, entity: Entity) -> list[Entity]:
     )
 
 
-def common_key_list(user: Any) -> QuerySet[CommonKey]:
-    """The common keys (over ``CASEBOOK_HIT_KEY_LIMIT``) held by an entity of a case the
-    supervisor's agency owns and whose value the supervisor may see (the key of a protected
-    identity only to those who may see it), with ``marked_by_agency``: confirmed by a member
-    of the same agency. 403 for members who are not supervisors."""
+def _supervisor(user: Any) -> Any:
+    """The user's membership if they are an active supervisor; 403 otherwise."""
     member = getattr(user, "member", None) if getattr(user, "is_authenticated", False) else None
     if member is None or not member.is_supervisor or not user.is_active:
         raise PermissionDenied(_("Only supervisors review common keys."))
+    return member
+
+
+def common_key_list(user: Any) -> QuerySet[CommonKey]:
+    """The common keys (held in the cases of more than ``CASEBOOK_HIT_KEY_LIMIT`` distinct
+    agencies), and the restored ones, held by an entity of a case the supervisor's agency
+    owns and whose value the supervisor may see (the key of a protected identity only to
+    those who may see it). Annotated with ``own_holders`` (how many such entities of the
+    supervisor's own agency hold it: never how many others do), ``marked_by_agency`` and
+    ``restored_by_agency`` (confirmed, restored by a member of the same agency; who did it
+    elsewhere is not shown). 403 for members who are not supervisors."""
+    member = _supervisor(user)
     holders = (
         MatchKey.objects.filter(key=OuterRef("key"), case__owner_agency_id=member.agency_id)
         .filter(visible_to(user, case_ref="case"))
         .filter(_may_see_protected_of(user, "entity__", "case"))
     )
+    own_holders = holders.order_by().values("key").annotate(n=Count("entity_id")).values("n")
     return (
         CommonKey.objects.filter(Exists(holders))
         .annotate(
+            own_holders=Coalesce(Subquery(own_holders, output_field=IntegerField()), 0),
             marked_by_agency=ExpressionWrapper(
                 Q(marked_common_by__member__agency_id=member.agency_id),
                 output_field=BooleanField(),
-            )
+            ),
+            restored_by_agency=ExpressionWrapper(
+                Q(restored_by__member__agency_id=member.agency_id),
+                output_field=BooleanField(),
+            ),
         )
-        .select_related("marked_common_by")
+        .select_related("marked_common_by", "restored_by")
         .order_by("-first_seen_at", "key")
+    )
+
+
+def detection_list(user: Any) -> QuerySet[HitDetection]:
+    """The hit detections of the supervisor's agency that were deferred by the hourly budgets
+    (``cases.hits.detection_request``): those still waiting, then those run later, newest
+    first, with the member and the number of new values; nothing of the entity or its case.
+    403 for members who are not supervisors."""
+    member = _supervisor(user)
+    return (
+        HitDetection.objects.filter(agency_id=member.agency_id)
+        .exclude(state=HitDetection.State.ALLOWED)
+        .select_related("actor")
+        .order_by(F("counted_at").desc(nulls_first=True), "-requested_at", "-id")
     )
 
 

@@ -4,7 +4,7 @@ from cases.views.case import case_create, case_detail, case_edit, case_list
 from cases.views.entities import entity_add, entity_detail, entity_edit, entity_remove
 from cases.views.export import case_export
 from cases.views.history import case_history, case_timeline
-from cases.views.hits import common_key_mark, common_keys, hit_dismiss, hits
+from cases.views.hits import common_key_mark, common_key_restore, common_keys, hit_dismiss, hits
 from cases.views.records import (
     evidence_add,
     evidence_detail,
@@ -27,6 +27,7 @@ __all__ = [
     "case_shares",
     "case_timeline",
     "common_key_mark",
+    "common_key_restore",
     "common_keys",
     "entity_add",
     "entity_detail",
