@@ -32,6 +32,7 @@ lint: $(STAMP)
 	$(BIN)/mypy .
 	$(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/python manage.py check
+	PYTHON=$(BIN)/python bash deploy/check.sh
 
 format: $(STAMP)
 	$(BIN)/ruff format .

@@ -276,7 +276,7 @@ def log_page_timings(case_reference: str, repeat: int) -> list[tuple[str, float,
     from django.urls import reverse
     from django.utils import timezone
 
-    from casebook import selectors
+    from casebook import listparams, selectors
     from casebook.access_views import AccessLogFilterForm, LogPage
 
     ensure_sparse_readers()
@@ -306,7 +306,8 @@ def log_page_timings(case_reference: str, repeat: int) -> list[tuple[str, float,
         user = users.get(username=username)
         filters = AccessLogFilterForm(query).filters()
         page = LogPage.read(
-            selectors.access_log_for_supervisor(user, filters=filters), query.get("page")
+            selectors.access_log_for_supervisor(user, filters=filters),
+            listparams.page_number(query),
         )
         results.append((name, statistics.median(times), len(captured), len(page)))
     return results

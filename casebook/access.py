@@ -5,8 +5,9 @@ writes one ``AccessLog`` row per object and request. :class:`AccessLogMiddleware
 current request known to :func:`record` (user, agency, path, page, remote address) through a
 context variable, and writes a "refused" row for every request that ends in a 404 or a 403.
 A refused row says what was attempted (``AccessLog.attempted``): what the code that refused
-declared through :func:`attempting` or :func:`record_refusal`, else "open" (a page) or
-"submit" (a form). A failed CSRF check is a refusal too (:func:`record_csrf_failure`).
+declared through :func:`attempting_overall`, :func:`attempting` or :func:`record_refusal`,
+else "open" (a page) or "submit" (a form). A failed CSRF check is a refusal too
+(:func:`record_csrf_failure`).
 
 Outside a request (Celery tasks, management commands, tests that call selectors directly)
 there is nobody to log and :func:`record` does nothing.
@@ -49,6 +50,8 @@ class RequestContext:
     written: set[tuple[str, str, str]] = field(default_factory=set)
     # What the request is trying to do, as declared by :func:`attempting`.
     attempted: str = ""
+    # What the request as a whole is for, as declared by :func:`attempting_overall`.
+    purpose: str = ""
 
 
 _current: ContextVar[RequestContext | None] = ContextVar("casebook_access_log", default=None)
@@ -92,6 +95,16 @@ def attempting(action: str) -> None:
         context.attempted = action
 
 
+def attempting_overall(action: str) -> None:
+    """Declare what the whole request is for (e.g. "download"), whatever the permission checks
+    on the way declare (the case's "view"): a refusal anywhere in it, before :func:`record`
+    logs ``action`` as granted, is logged as a refused ``action``. A refused download is a
+    refused download, not a refused view. Outside a request it does nothing."""
+    context = _current.get()
+    if context is not None:
+        context.purpose = action
+
+
 def record(
     *,
     action: str,
@@ -112,6 +125,8 @@ def record(
         return
     # What was declared as attempted has been allowed: a later refusal is of something else.
     context.attempted = ""
+    if action == context.purpose:
+        context.purpose = ""
     key = (action, object_type, str(object_uuid or ""))
     if key in context.written:
         return
@@ -216,7 +231,7 @@ class AccessLogMiddleware:
         if isinstance(exception, Http404 | PermissionDenied):
             status = 404 if isinstance(exception, Http404) else 403
             context = _current.get()
-            attempted = context.attempted if context is not None else ""
+            attempted = (context.purpose or context.attempted) if context is not None else ""
             if not attempted:
                 attempted = OPEN if request.method in SAFE_METHODS else SUBMIT
             _record_refused_request(

@@ -19,7 +19,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
-from casebook import access, selectors
+from casebook import access, listparams, selectors
 from casebook.forms import StyledFormMixin
 from casebook.models import AccessLog
 
@@ -62,16 +62,9 @@ class AccessLogFilterForm(StyledFormMixin, forms.Form):
         required=False,
         choices=[("", _("Any action")), *ACTION_LABELS.items()],
     )
-    date_from = forms.DateField(
-        label=_("From"),
-        required=False,
-        widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}),
-    )
-    date_to = forms.DateField(
-        label=_("To"),
-        required=False,
-        widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}),
-    )
+    # Bounded: a date Python cannot step past (9999-12-31) is an error, not a 500.
+    date_from = listparams.DateField(label=_("From"), required=False)
+    date_to = listparams.DateField(label=_("To"), required=False)
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -113,11 +106,8 @@ class LogPage:
     has_next: bool
 
     @classmethod
-    def read(cls, entries: selectors.AccessLogResults, page: str | None) -> "LogPage":
-        try:
-            number = max(1, int(page or 1))
-        except ValueError:
-            number = 1
+    def read(cls, entries: selectors.AccessLogResults, number: int) -> "LogPage":
+        """Page ``number`` (from ``listparams.page_number``: 1 to ``MAX_PAGE``)."""
         start = (number - 1) * PAGE_SIZE
         rows = list(entries[start : start + PAGE_SIZE + 1])
         for entry in rows:
@@ -149,7 +139,14 @@ class LogPage:
 def access_log(request: HttpRequest) -> HttpResponse:
     form = AccessLogFilterForm(request.GET)
     entries = selectors.access_log_for_supervisor(request.user, filters=form.filters())
-    page = LogPage.read(entries, request.GET.get("page"))
+    page = LogPage.read(entries, listparams.page_number(request.GET))
+    # Reading the log is a read like any other: one row per page, with its filters (written
+    # after the page is read, so that the page does not list its own reading).
+    access.record(
+        action=AccessLog.Action.VIEW,
+        object_type="access_log",
+        detail=f"{form.describe()} page={page.number}".strip(),
+    )
     context = {"form": form, "page": page, "is_filtered": form.is_filtered()}
     return render(request, "casebook/access_log.html", context)
 

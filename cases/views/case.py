@@ -11,6 +11,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
+from casebook import listparams
 from casebook.auth import ADD_CASE, may
 from cases import selectors, services, sharing
 from cases.forms.case import CaseFilterForm, CaseForm
@@ -24,8 +25,8 @@ PAGE_SIZE = 25
 def case_list(request: HttpRequest) -> HttpResponse:
     form = CaseFilterForm(request.GET)
     cases = selectors.CaseResults(request.user, form.filters())
-    # get_page() turns a non-number into page 1 and an out-of-range number into the last.
-    page = Paginator(cases, PAGE_SIZE).get_page(request.GET.get("page"))
+    # Bounded by casebook.listparams; get_page() turns a number past the end into the last.
+    page = Paginator(cases, PAGE_SIZE).get_page(listparams.page_number(request.GET))
     context = {"form": form, "page": page, "is_filtered": form.is_filtered()}
     return render(request, "cases/case_list.html", context)
 

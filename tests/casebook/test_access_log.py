@@ -322,7 +322,9 @@ def test_a_supervisor_is_not_told_which_foreign_case_their_member_was_refused(
     by_reference = client.get(reverse("access_log"), {"case": case.reference})
     assert list(by_reference.context["page"]) == []
     export = csv_rows(client.get(reverse("access_log_export")))
-    assert all(case.reference not in cell for row in export for cell in row)
+    # Except in the log's own reading by that filter: what the supervisor typed, not a find.
+    others = [row for row in export if row[5] != "access_log"]
+    assert all(case.reference not in cell for row in others for cell in row)
 
 
 def test_a_403_is_logged_as_refused(analyst: Any, case: Case) -> None:
@@ -441,6 +443,52 @@ def test_a_failed_log_write_fails_a_refused_request_too(
         client_for(outsider).get(case_url("detail", case))
 
 
+def test_reading_the_notifications_writes_one_row_per_page(investigator: Any) -> None:
+    response = client_for(investigator).get(reverse("notifications"), REMOTE_ADDR=ADDRESS)
+
+    assert response.status_code == 200
+    entry = AccessLog.objects.get()
+    assert (entry.action, entry.object_type, entry.case) == ("view", "notifications", None)
+    assert (entry.user, entry.remote_addr) == (investigator, ADDRESS)
+    assert entry.detail == "notifications page=1"
+
+
+def test_marking_notifications_read_is_not_logged_as_a_read(investigator: Any) -> None:
+    client_for(investigator).post(reverse("notifications"))
+
+    assert not AccessLog.objects.filter(object_type="notifications").exists()
+
+
+def test_reading_the_access_log_writes_one_row_with_its_filters_not_one_per_entry(
+    investigator: Any, supervisor: Any, case: Case
+) -> None:
+    for _ in range(3):
+        log_entry(investigator, case=case, case_reference=case.reference)
+
+    response = client_for(supervisor).get(
+        reverse("access_log"), {"user": "inv", "action": "view", "page": "1"}, REMOTE_ADDR=ADDRESS
+    )
+
+    assert response.status_code == 200
+    assert len(response.context["page"]) == 3
+    entry = AccessLog.objects.get(user=supervisor)
+    assert (entry.action, entry.object_type, entry.case) == ("view", "access_log", None)
+    assert entry.detail == "access_log user=inv action=view page=1"
+    assert entry.remote_addr == ADDRESS
+
+
+def test_the_access_log_page_does_not_list_its_own_reading_but_the_next_page_does(
+    supervisor: Any,
+) -> None:
+    client = client_for(supervisor)
+
+    first = client.get(reverse("access_log")).context["page"]
+    second = client.get(reverse("access_log")).context["page"]
+
+    assert list(first) == []
+    assert [(e.username, e.object_type) for e in second] == [(supervisor.username, "access_log")]
+
+
 # --- the supervisors' page -------------------------------------------------------------------
 
 
@@ -492,9 +540,12 @@ def test_supervisors_of_other_agencies_do_not_see_our_rows(
 
     assert list(page.context["page"]) == []
     assert case.reference not in page.content.decode()
-    # The export holds one row: the export itself, logged under the outsider's agency.
+    # The export holds the outsider's own reading of the log and the export itself.
     header, *rows = csv_rows(client_for(outsider).get(reverse("access_log_export")))
-    assert [(row[1], row[3]) for row in rows] == [("inv.cr", "export")]
+    assert [(row[1], row[3], row[5]) for row in rows] == [
+        ("inv.cr", "export", "access_log"),
+        ("inv.cr", "view", "access_log"),
+    ]
 
 
 def test_the_log_is_filtered_by_user_case_action_and_dates(
@@ -509,7 +560,9 @@ def test_the_log_is_filtered_by_user_case_action_and_dates(
 
     def usernames(**filters: str) -> list[str]:
         page = client.get(reverse("access_log"), filters).context["page"]
-        return [f"{e.username} {e.case_reference} {e.action}" for e in page]
+        # Leaves out the supervisor's own readings of the log by the earlier filters.
+        rows = [e for e in page if e.object_type != "access_log"]
+        return [f"{e.username} {e.case_reference} {e.action}" for e in rows]
 
     assert usernames(user="ana") == [
         f"ana.pa {case.reference} view",
@@ -541,9 +594,10 @@ def test_the_log_is_paginated_by_fifty(investigator: Any, supervisor: Any, case:
         log_entry(investigator, case=case, case_reference=case.reference)
     client = client_for(supervisor)
 
-    first = client.get(reverse("access_log")).context["page"]
-    second = client.get(reverse("access_log"), {"page": 2}).context["page"]
-    beyond = client.get(reverse("access_log"), {"page": 9})
+    # Filtered by user: each reading of the log is an entry too (the supervisor's).
+    first = client.get(reverse("access_log"), {"user": "inv"}).context["page"]
+    second = client.get(reverse("access_log"), {"user": "inv", "page": "2"}).context["page"]
+    beyond = client.get(reverse("access_log"), {"user": "inv", "page": "9"})
 
     assert (len(first.object_list), first.has_next, first.has_previous) == (50, True, False)
     assert (len(second.object_list), second.has_next, second.has_previous) == (1, False, True)
@@ -568,8 +622,9 @@ def test_the_page_query_count_does_not_grow_with_the_entries(
     for _ in range(59):
         log_entry(investigator, case=case, case_reference=case.reference)
     assert queries() == one
-    # 7 + 1 for the agency's groups (read once per request by cases.selectors).
-    with django_assert_max_num_queries(8):
+    # 7 + 1 for the agency's groups (read once per request by cases.selectors) + 1 for the
+    # page's own entry in the log.
+    with django_assert_max_num_queries(9):
         client.get(reverse("access_log"))
 
 

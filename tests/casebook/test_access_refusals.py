@@ -291,3 +291,62 @@ def test_a_refused_case_action_is_logged_with_the_case_action(
         (outsider.username, "contribute"),
         (analyst.username, "change"),
     ]
+
+
+# --- a refused download is a refused download ----------------------------------------------
+
+
+def _evidence(investigator: Any, case: Case, *, protected: bool) -> Any:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from cases import services
+
+    return services.evidence_add(
+        actor=investigator,
+        case=case,
+        upload=SimpleUploadedFile("statement.pdf", b"%PDF-1.4 statement"),
+        description="Statement",
+        protected=protected,
+    )
+
+
+def test_a_download_refused_on_a_case_the_user_may_not_see_is_logged_as_a_download(
+    investigator: Any, outsider: Any, case: Case, settings: Any, tmp_path: Any
+) -> None:
+    settings.MEDIA_ROOT = tmp_path
+    evidence = _evidence(investigator, case, protected=False)
+    url = reverse("cases:evidence_download", kwargs={"case": case.uuid, "evidence": evidence.uuid})
+
+    assert client_for(outsider).get(url).status_code == 404
+
+    entry = AccessLog.objects.get(action=AccessLog.Action.REFUSED)
+    assert (entry.user, entry.attempted) == (outsider, "download")
+    assert (entry.object_type, entry.object_uuid) == ("evidence", evidence.uuid)
+    assert entry.detail == "cases:evidence_download GET 404"
+
+
+def test_a_download_of_a_protected_file_refused_to_a_masked_viewer_is_logged_as_a_download(
+    investigator: Any, analyst: Any, case: Case, settings: Any, tmp_path: Any
+) -> None:
+    settings.MEDIA_ROOT = tmp_path
+    evidence = _evidence(investigator, case, protected=True)
+    url = reverse("cases:evidence_download", kwargs={"case": case.uuid, "evidence": evidence.uuid})
+
+    assert client_for(analyst).get(url).status_code == 404
+
+    entry = AccessLog.objects.get(action=AccessLog.Action.REFUSED)
+    assert (entry.user, entry.attempted) == (analyst, "download")
+    assert not AccessLog.objects.filter(action=AccessLog.Action.DOWNLOAD).exists()
+
+
+def test_a_granted_download_leaves_no_overall_attempt_behind(
+    investigator: Any, analyst: Any, case: Case, settings: Any, tmp_path: Any
+) -> None:
+    settings.MEDIA_ROOT = tmp_path
+    evidence = _evidence(investigator, case, protected=False)
+    url = reverse("cases:evidence_download", kwargs={"case": case.uuid, "evidence": evidence.uuid})
+
+    response = client_for(analyst).get(url)
+
+    assert response.status_code == 200
+    assert [entry.action for entry in AccessLog.objects.all()] == ["download"]

@@ -93,3 +93,49 @@ def test_an_upload_behind_a_trusted_proxy_records_the_client_in_custody(
     uploaded = CustodyEntry.objects.get(action=CustodyEntry.Action.UPLOADED)
     assert uploaded.remote_addr == CLIENT
     assert AccessLog.objects.get(action="contribute").remote_addr == CLIENT
+
+
+# --- who sees the addresses -----------------------------------------------------------------
+
+
+def share_view(case: Case, agency: Any) -> None:
+    """A view grant to ``agency`` (what a share writes, without the sharing service)."""
+    from cases import selectors
+    from cases.models import CaseGroupObjectPermission
+
+    CaseGroupObjectPermission.objects.create(
+        content_object=case, group=agency.group, permission_id=selectors.permission_id("view_case")
+    )
+
+
+def evidence_page(user: Any, case: Case, evidence: Evidence) -> str:
+    url = reverse("cases:evidence", kwargs={"case": case.uuid, "evidence": evidence.uuid})
+    response = client_for(user).get(url)
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def test_the_owner_agency_sees_the_custody_addresses_of_its_officers(
+    analyst: Any, case: Case, evidence: Evidence
+) -> None:
+    download(analyst, case, evidence, REMOTE_ADDR=CLIENT)
+
+    page = evidence_page(analyst, case, evidence)
+
+    assert "From address" in page
+    assert "192.0.2.1" in page and CLIENT in page
+
+
+def test_a_recipient_agency_sees_who_and_when_in_custody_but_no_address(
+    investigator: Any, outsider: Any, case: Case, evidence: Evidence
+) -> None:
+    share_view(case, outsider.member.agency)
+    download(outsider, case, evidence, REMOTE_ADDR=CLIENT)
+
+    page = evidence_page(outsider, case, evidence)
+
+    assert "Chain of custody" in page
+    assert (investigator.get_full_name() or investigator.get_username()) in page
+    assert "From address" not in page
+    assert "192.0.2.1" not in page
+    assert CLIENT not in page  # not even their own: the chain is the owner agency's record
