@@ -1,23 +1,27 @@
-"""The installation administrators' admin: countries, agencies, members and users.
+"""The installation administrators' admin: countries, agencies, first supervisors and users.
 
-Administrators set agencies up and seat their first supervisors; supervisors manage their
-own members in Casebook itself. Agencies and members are never deleted (cases, grants and
-history point at them): users are deactivated instead. Case content is not in the admin at
-all (see ``cases/admin.py``).
+Administrators set agencies up and seat the first supervisor of an agency that has none;
+supervisors manage their own members in Casebook itself. Nobody sets another person's
+password here: accounts are created without one and their owners choose it with a one-time
+link e-mailed to them. Every action on an account or an agency goes through
+``casebook.services``, which writes it to the access log under the administrator's name.
+Agencies and members are never deleted (cases, grants and history point at them): users are
+deactivated instead. Case content is not in the admin at all (see ``cases/admin.py``).
 """
 
 from typing import Any
 
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.forms import ModelForm
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
-from casebook import services
+from casebook import accounts, services
 from casebook.models import Agency, Country, Member
 
 
@@ -54,45 +58,69 @@ class AgencyAdmin(_NoDeleteMixin, SimpleHistoryAdmin):
     fields = ("name", "acronym", "country", "kind", "contact_point", *readonly_fields)
 
     def save_model(self, request: HttpRequest, obj: Agency, form: ModelForm, change: bool) -> None:
+        values = {name: form.cleaned_data[name] for name in AGENCY_FIELDS}
         if change:
-            super().save_model(request, obj, form, change)
+            # Logged, and a new country or contact point is notified to its supervisors.
+            services.agency_update(actor=request.user, agency=obj, **values)
             return
         # A new agency gets its Group from the service; the admin then carries on with ``obj``
         # (log entry, redirect), so it takes on the saved row's identity.
-        created = services.agency_create(
-            actor=request.user,
-            name=obj.name,
-            country=obj.country,
-            kind=obj.kind,
-            acronym=obj.acronym,
-            contact_point=obj.contact_point,
-        )
+        created = services.agency_create(actor=request.user, **values)
         for field in Agency._meta.concrete_fields:
             setattr(obj, field.attname, getattr(created, field.attname))
         obj._state.adding = False
         obj._state.db = created._state.db
 
 
+AGENCY_FIELDS = ("name", "acronym", "country", "kind", "contact_point")
+
+
+@admin.action(description=_("E-mail a one-time link to choose a password"))
+def send_password_link(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: Any) -> None:
+    """The one thing an administrator may do about someone's password: send them a link to
+    choose it themselves (logged under the administrator's name)."""
+    user_model = get_user_model()
+    users = (
+        queryset if queryset.model is user_model else user_model.objects.filter(member__in=queryset)
+    )
+    for user in users:
+        try:
+            services.member_link_send(
+                actor=request.user, user=user, base_url=accounts.base_url(request)
+            )
+        except ValidationError as error:
+            modeladmin.message_user(
+                request, f"{user.get_username()}: {' '.join(error.messages)}", messages.ERROR
+            )
+        else:
+            modeladmin.message_user(
+                request, _("A link was sent to %(user)s.") % {"user": user.get_username()}
+            )
+
+
 class MemberAdminForm(ModelForm):
-    """Checks what ``services.member_enrol`` would refuse, so the admin shows it next to the
-    fields instead of failing on save."""
+    """Seats the first supervisor of an agency; shows what
+    ``services.agency_first_supervisor_seat`` would refuse next to the fields."""
 
     actor: Any = None  # set per request by ``MemberAdmin.get_form``
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
-        if not any(data.get(f"is_{role}") for role in Member.Role.values):
-            raise ValidationError(_("Choose at least one role."))
-        user = data.get("user")
-        adding = self.instance._state.adding
-        if adding and user is not None and self.actor is not None and user.pk == self.actor.pk:
-            self.add_error("user", _("You cannot make yourself a member of an agency."))
+        problems = services.first_supervisor_problems(
+            actor=self.actor, user=data.get("user"), agency=data.get("agency")
+        )
+        for field, problem in problems.items():
+            self.add_error(field, problem)
         return data
 
 
 @admin.register(Member)
 class MemberAdmin(_NoDeleteMixin, SimpleHistoryAdmin):
+    """Members are read-only here except for seating an agency's first supervisor: roles,
+    e-mail and status are the supervisors' (member pages) or the user admin's."""
+
     form = MemberAdminForm
+    actions = [send_password_link]
     list_display = (
         "user",
         "full_name",
@@ -112,21 +140,39 @@ class MemberAdmin(_NoDeleteMixin, SimpleHistoryAdmin):
     list_select_related = ("user", "agency")
     search_fields = ("user__username", "user__first_name", "user__last_name", "user__email")
     autocomplete_fields = ("user", "agency")
-    fields = ("user", "agency", "is_investigator", "is_prosecutor", "is_analyst", "is_supervisor")
+    add_fields = ("user", "agency")
+    fields = (
+        "user",
+        "agency",
+        "is_investigator",
+        "is_prosecutor",
+        "is_analyst",
+        "is_supervisor",
+        "uuid",
+        "created_at",
+    )
 
-    def get_readonly_fields(self, request: HttpRequest, obj: Member | None = None) -> Any:
-        # Moving a member between agencies would carry their account into another agency's
-        # cases; a person who changes agency gets a new account instead.
-        return ("user", "agency", "uuid", "created_at") if obj else ("uuid", "created_at")
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # Only the agency's supervisors change roles (recorded and notified there).
+        return False
 
     def get_fields(self, request: HttpRequest, obj: Member | None = None) -> Any:
-        return (*self.fields, "uuid", "created_at") if obj else self.fields
+        return self.fields if obj else self.add_fields
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Member | None = None) -> Any:
+        # All of them, for the history's "revert" page too (which asks no permission first).
+        return self.fields if obj else ()
 
     def get_form(
         self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any
     ) -> Any:
         form = super().get_form(request, obj, change=change, **kwargs)
         form.actor = request.user  # a class made for this request by modelform_factory
+        if obj is None:
+            form.base_fields["user"].help_text = _(
+                "Seated as the agency's first supervisor. Their password is cleared and a "
+                "one-time link to choose their own is e-mailed to them."
+            )
         return form
 
     @admin.display(description=_("name"), ordering="user__last_name")
@@ -143,16 +189,17 @@ class MemberAdmin(_NoDeleteMixin, SimpleHistoryAdmin):
 
     def save_model(self, request: HttpRequest, obj: Member, form: ModelForm, change: bool) -> None:
         if change:
-            super().save_model(request, obj, form, change)
-            return
-        # A new member joins their agency's Group too, through the service.
-        roles = [role for role in Member.Role.values if getattr(obj, f"is_{role}")]
-        created = services.member_enrol(
-            actor=request.user, user=obj.user, agency=obj.agency, roles=roles
+            raise PermissionDenied
+        created = services.agency_first_supervisor_seat(
+            actor=request.user,
+            user=obj.user,
+            agency=obj.agency,
+            base_url=accounts.base_url(request),
         )
         obj.pk = created.pk
         obj.uuid = created.uuid
         obj.created_at = created.created_at
+        obj.is_supervisor = True
         obj._state.adding = False
         obj._state.db = created._state.db
 
@@ -160,14 +207,89 @@ class MemberAdmin(_NoDeleteMixin, SimpleHistoryAdmin):
 User = get_user_model()
 
 
-class CasebookUserAdmin(UserAdmin):
-    """Django's user admin, except that group membership is read-only here: an agency's Group
-    holds its grants on cases, so joining it is done by making someone a member."""
+class UserAddForm(ModelForm):
+    """A new account, without a password: its owner chooses one with a one-time link."""
 
-    readonly_fields = ("groups", "last_login", "date_joined")
+    class Meta:
+        model = User
+        fields = ("username", "email", "first_name", "last_name")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["email"].required = True
+        self.fields["email"].help_text = _("One-time links to choose a password go here.")
+
+
+class UserChangeForm(forms.ModelForm):
+    actor: Any = None  # set per request by ``CasebookUserAdmin.get_form``
+
+    class Meta:
+        model = User
+        fields = services.ADMIN_USER_FIELDS
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        problem = services.user_status_problem(
+            actor=self.actor, user=self.instance, changed=self.changed_data, values=data
+        )
+        if problem:
+            raise ValidationError(problem)
+        return data
+
+
+class CasebookUserAdmin(UserAdmin):
+    """Django's user admin without passwords: nobody sets or changes another person's
+    password here, they can only e-mail them a link to choose it. Group membership is
+    read-only too: an agency's Group holds its grants on cases, so joining it is done by
+    seating someone as a member. Every change is logged under the administrator's name."""
+
+    add_form = UserAddForm
+    form = UserChangeForm
+    actions = [send_password_link]
+    add_fieldsets = ((None, {"fields": ("username", "email", "first_name", "last_name")}),)
+    fieldsets = (
+        (None, {"fields": ("username",)}),
+        (_("Personal info"), {"fields": ("first_name", "last_name", "email")}),
+        (_("Status"), {"fields": ("is_active", "is_staff", "is_superuser")}),
+        (_("Important dates"), {"fields": ("last_login", "date_joined")}),
+    )
+    readonly_fields = ("username", "groups", "last_login", "date_joined")
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        return self.readonly_fields if obj else ()
+
+    def get_form(
+        self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any
+    ) -> Any:
+        form: Any = super().get_form(request, obj, change=change, **kwargs)
+        form.actor = request.user
+        return form
+
+    def user_change_password(
+        self, request: HttpRequest, id: str, form_url: str = ""
+    ) -> HttpResponse:
+        raise PermissionDenied
+
+    def save_model(self, request: HttpRequest, obj: Any, form: ModelForm, change: bool) -> None:
+        data = form.cleaned_data
+        if change:
+            values = {name: data[name] for name in services.ADMIN_USER_FIELDS if name in data}
+            services.user_update(actor=request.user, user=obj, values=values)
+            return
+        created = services.user_create(
+            actor=request.user,
+            username=data["username"],
+            email=data["email"],
+            first_name=data.get("first_name", ""),
+            last_name=data.get("last_name", ""),
+        )
+        obj.pk = created.pk
+        obj.password = created.password
+        obj._state.adding = False
+        obj._state.db = created._state.db
 
 
 admin.site.unregister(User)

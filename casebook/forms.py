@@ -3,12 +3,13 @@
 from typing import Any
 
 from django import forms
-from django.contrib.auth import get_user_model, password_validation
+from django.contrib.auth import forms as auth_forms
+from django.contrib.auth import get_user_model
 from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from casebook.models import Member
+from casebook.models import Agency, Member
 
 
 class StyledFormMixin:
@@ -55,7 +56,8 @@ def _roles_field() -> forms.MultipleChoiceField:
 
 
 class MemberEditForm(StyledFormMixin, forms.Form):
-    """Names, e-mail and roles of a member of the supervisor's agency."""
+    """Names, e-mail and roles of a member of the supervisor's agency. A supervisor editing
+    their own entry is not offered the roles: nobody changes their own roles."""
 
     first_name = forms.CharField(label=_("First name"), max_length=150)
     last_name = forms.CharField(label=_("Last name"), max_length=150)
@@ -63,18 +65,22 @@ class MemberEditForm(StyledFormMixin, forms.Form):
     roles = _roles_field()
 
     @classmethod
-    def for_member(cls, member: Member, data: Any = None) -> "MemberEditForm":
+    def for_member(cls, member: Member, actor: Any, data: Any = None) -> "MemberEditForm":
         initial = {
             "first_name": member.user.first_name,
             "last_name": member.user.last_name,
             "email": member.user.email,
             "roles": member.roles,
         }
-        return cls(data, initial=initial)
+        form = cls(data, initial=initial)
+        if member.user_id == actor.pk:
+            del form.fields["roles"]
+        return form
 
 
 class MemberAddForm(StyledFormMixin, forms.Form):
-    """A new member: their user account, roles and an initial password."""
+    """A new member: their user account and roles. No password: the new member chooses
+    their own with the one-time link e-mailed to them."""
 
     username = forms.CharField(
         label=_("Username"),
@@ -84,19 +90,11 @@ class MemberAddForm(StyledFormMixin, forms.Form):
     )
     first_name = forms.CharField(label=_("First name"), max_length=150)
     last_name = forms.CharField(label=_("Last name"), max_length=150)
-    email = forms.EmailField(label=_("E-mail"))
+    email = forms.EmailField(
+        label=_("E-mail"),
+        help_text=_("The link to choose a password is sent to this address."),
+    )
     roles = _roles_field()
-    password = forms.CharField(
-        label=_("Initial password"),
-        strip=False,
-        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-        help_text=password_validation.password_validators_help_text_html(),
-    )
-    password_confirmation = forms.CharField(
-        label=_("Initial password (again)"),
-        strip=False,
-        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-    )
 
     def clean_username(self) -> str:
         username: str = self.cleaned_data["username"]
@@ -104,26 +102,35 @@ class MemberAddForm(StyledFormMixin, forms.Form):
             raise ValidationError(_("A user with that username already exists."))
         return username
 
-    def clean(self) -> dict[str, Any]:
-        data = super().clean() or {}
-        password = data.get("password")
-        if password and password != data.get("password_confirmation"):
-            self.add_error("password_confirmation", _("The two passwords do not match."))
-        elif password:
-            user = get_user_model()(
-                username=data.get("username", ""),
-                first_name=data.get("first_name", ""),
-                last_name=data.get("last_name", ""),
-                email=data.get("email", ""),
-            )
-            try:
-                password_validation.validate_password(password, user)
-            except ValidationError as error:
-                self.add_error("password", error)
-        return data
-
     def member_values(self) -> dict[str, Any]:
         """What ``casebook.services.member_add`` takes, from the cleaned form."""
         data = self.cleaned_data
-        names = ("username", "first_name", "last_name", "email", "roles", "password")
+        names = ("username", "first_name", "last_name", "email", "roles")
         return {name: data[name] for name in names}
+
+
+# --- the member's own password -------------------------------------------------------------
+
+
+class SetPasswordForm(StyledFormMixin, auth_forms.SetPasswordForm):
+    """Choose a password (a one-time link, or a reset by e-mail), twice, with the rules."""
+
+
+class PasswordChangeForm(StyledFormMixin, auth_forms.PasswordChangeForm):
+    """The current password, then the new one twice, with the rules."""
+
+
+class PasswordResetForm(StyledFormMixin, auth_forms.PasswordResetForm):
+    """An e-mail address to send a reset link to; says the same whether it is known or not."""
+
+
+# --- the agency's own settings ----------------------------------------------------------------
+
+
+class AgencySettingsForm(StyledFormMixin, forms.ModelForm):
+    """What a supervisor decides for their own agency. The name and the country are the
+    administrators' (``casebook.admin``)."""
+
+    class Meta:
+        model = Agency
+        fields = ["contact_point", "protected_match_policy"]

@@ -47,6 +47,16 @@ class Agency(models.Model):
         LABOUR = "labour", _("Labour inspection")
         REGIONAL = "regional", _("Regional analysis unit")
 
+    class ProtectedMatchPolicy(models.TextChoices):
+        """Whether a value of one of the agency's protected identities (victim, witness,
+        informant) gives a cross-case match with another agency's case (``cases.hits``)."""
+
+        NONE = "none", _("No match on our protected identities")
+        OWNER_DECIDES = (
+            "owner_decides",
+            _("Tell us of matches on our protected identities; we decide whether to contact"),
+        )
+
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     country = models.ForeignKey(Country, on_delete=models.PROTECT, related_name="agencies")
     name = models.CharField(_("name"), max_length=200)
@@ -57,6 +67,17 @@ class Agency(models.Model):
         max_length=200,
         blank=True,
         help_text=_("Who other agencies should contact about a match (desk, e-mail, phone)."),
+    )
+    # The other agency is never told of such a match, whatever the policy.
+    protected_match_policy = models.CharField(
+        _("matches on protected identities"),
+        max_length=20,
+        choices=ProtectedMatchPolicy.choices,
+        default=ProtectedMatchPolicy.NONE,
+        help_text=_(
+            "Whether a value of one of your protected identities that another agency also "
+            "holds is a match told to you (never to them)."
+        ),
     )
     group = models.OneToOneField(Group, on_delete=models.PROTECT, related_name="agency")
     created_at = models.DateTimeField(auto_now_add=True)
@@ -93,6 +114,9 @@ class Member(models.Model):
     is_prosecutor = models.BooleanField(_("prosecutor"), default=False)
     is_analyst = models.BooleanField(_("analyst"), default=False)
     is_supervisor = models.BooleanField(_("supervisor"), default=False)
+    # Set when somebody other than the member chose their current password (accounts from
+    # before enrolment links): they must change it before anything else.
+    password_change_required = models.BooleanField(_("must change password"), default=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     history = HistoricalRecords()
@@ -117,6 +141,66 @@ class Member(models.Model):
         return role in self.roles
 
 
+class RoleChange(models.Model):
+    """A role given to or taken from a member, by whom and when (shown on the member's page).
+    Roles that see protected identities are also notified to the agency's supervisors."""
+
+    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="role_changes")
+    role = models.CharField(_("role"), max_length=20, choices=Member.Role.choices)
+    added = models.BooleanField(_("added"))
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("by"),
+    )
+    at = models.DateTimeField(_("when"), default=timezone.now)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        verbose_name = _("role change")
+        verbose_name_plural = _("role changes")
+
+    def __str__(self) -> str:
+        sign = "+" if self.added else "-"
+        return f"{self.member_id} {sign}{self.role}"
+
+
+class PasswordLink(models.Model):
+    """A one-time link with which a user sets their own password: to enrol, or a new one.
+
+    Only a hash of the token is stored; the token itself is in the e-mail (or printed by a
+    management command) and nowhere else. A link is dead once used, once expired, and once
+    a newer link for the same user is issued.
+    """
+
+    class Purpose(models.TextChoices):
+        ENROL = "enrol", _("Enrolment")
+        RESET = "reset", _("New password")
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    purpose = models.CharField(max_length=10, choices=Purpose.choices)
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.purpose} link for user {self.user_id}"
+
+
 class AccessLogQuerySet(models.QuerySet["AccessLog"]):
     def update(self, **kwargs: object) -> int:
         raise PermissionError("the access log is append-only")
@@ -138,6 +222,14 @@ class AccessLog(models.Model):
         SHARE = "share", _("Shared")
         REVOKE = "revoke", _("Revoked a share")
         REFUSED = "refused", _("Refused")
+        # Sign-in and account administration: who signed in, failed or was locked out, and
+        # what an administrator or supervisor did to an account or an agency, under their
+        # own name.
+        SIGN_IN = "sign_in", _("Signed in")
+        SIGN_IN_FAILED = "sign_in_failed", _("Sign-in failed")
+        LOCKED_OUT = "locked_out", _("Locked out")
+        ACCOUNT = "account", _("Changed an account")
+        AGENCY = "agency", _("Changed an agency")
 
     at = models.DateTimeField(default=timezone.now)
     # ``user`` and ``case`` are indexed with ``at`` (Meta.indexes), not on their own: every
@@ -229,6 +321,15 @@ class Notification(models.Model):
         SHARE_SOURCE_ENDED = "share_source_ended", _("Share ended with its source")
         SHARE_SHORTENED = "share_shortened", _("Share shortened")
         HIT = "hit", _("Cross-case match")
+        # A match on one of the agency's protected identities, for its owner to decide on.
+        HIT_PROTECTED = "hit_protected", _("Match on a protected identity")
+        # Hit detection refused or unusually busy for a member or the agency.
+        HIT_VOLUME = "hit_volume", _("Unusual match volume")
+        ROLE_ADDED = "role_added", _("Role added")
+        AGENCY_CHANGED = "agency_changed", _("Agency details changed")
+        ACCOUNT_LOCKED = "account_locked", _("Account locked")
+        # An administrator changed a member's account (e-mail, status).
+        ACCOUNT_CHANGED = "account_changed", _("Account changed")
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     agency = models.ForeignKey(Agency, on_delete=models.CASCADE, related_name="notifications")
@@ -240,6 +341,8 @@ class Notification(models.Model):
     message = models.CharField(max_length=500)
     # Only members who may see protected identities of ``case`` are shown it.
     protected_only = models.BooleanField(default=False)
+    # Only the agency's supervisors are shown it (changes to accounts and to the agency).
+    supervisors_only = models.BooleanField(default=False)
     created_at = models.DateTimeField(default=timezone.now)
     read_by = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="+")
 

@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from casebook.auth import MANAGE_MEMBERS, VIEW_ACCESS_LOG, VIEW_PROTECTED, may
-from casebook.models import AccessLog, Agency, Member, Notification
+from casebook.models import AccessLog, Agency, Member, Notification, RoleChange
 from cases.models import Case
 from cases.selectors import visible_to
 
@@ -56,6 +56,12 @@ def get_member_for_supervisor(user: Any, member_uuid: UUID | str) -> Member:
     if member is None:
         raise Http404(_("No such member."))
     return member
+
+
+def role_changes(member: Member) -> QuerySet[RoleChange]:
+    """The roles given to and taken from ``member`` (from ``get_member_for_supervisor``),
+    newest first, with who did it."""
+    return member.role_changes.select_related("actor").order_by("-at", "-id")
 
 
 # --- the access log ------------------------------------------------------------------------
@@ -201,7 +207,8 @@ def _access_log_parts(
         entries = entries.filter(action=filters.action)
     if filters.date_from:
         entries = entries.filter(at__gte=_start_of(filters.date_from))
-    if filters.date_to:
+    if filters.date_to and filters.date_to < datetime.date.max:
+        # (The view bounds its dates, ``casebook.listparams``; the last day has no next day.)
         entries = entries.filter(at__lt=_start_of(filters.date_to + datetime.timedelta(days=1)))
     if filters.username:
         user_ids = _ids_or_subquery(
@@ -263,6 +270,9 @@ def notification_list(user: Any) -> QuerySet[Notification]:
         )
     else:
         rows = rows.filter(protected_only=False)
+    if not may(user, MANAGE_MEMBERS):
+        # Changes to accounts and to the agency are for its supervisors.
+        rows = rows.filter(supervisors_only=False)
     read = Notification.read_by.through.objects.filter(
         notification_id=OuterRef("pk"), user_id=user.pk
     )

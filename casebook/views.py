@@ -4,6 +4,8 @@ Each view: decorators, fetch through a selector, validate a form, call one servi
 or render. Case data comes from ``cases.selectors`` only.
 """
 
+from collections.abc import Callable
+from typing import Any
 from uuid import UUID
 
 from django.contrib import messages
@@ -16,9 +18,9 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods
 
-from casebook import selectors, services
-from casebook.forms import MemberAddForm, MemberEditForm
-from casebook.models import Member
+from casebook import access, accounts, listparams, selectors, services
+from casebook.forms import AgencySettingsForm, MemberAddForm, MemberEditForm
+from casebook.models import AccessLog, Member
 from cases import selectors as case_selectors
 from cases.models import Case
 
@@ -58,11 +60,17 @@ def member_add(request: HttpRequest) -> HttpResponse:
     form = MemberAddForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            member = services.member_add(actor=request.user, agency=agency, **form.member_values())
+            member = services.member_add(
+                actor=request.user,
+                agency=agency,
+                base_url=accounts.base_url(request),
+                **form.member_values(),
+            )
         except ValidationError as error:
             form.add_error(None, error)
         else:
-            messages.success(request, _("%(user)s is now a member.") % {"user": member.user})
+            done = _("%(user)s is now a member; a link to choose a password was sent to %(email)s.")
+            messages.success(request, done % {"user": member.user, "email": member.user.email})
             return redirect("members")
     return render(request, "casebook/member_form.html", {"form": form, "agency": agency})
 
@@ -73,7 +81,7 @@ def member_edit(request: HttpRequest, member: UUID) -> HttpResponse:
     target = selectors.get_member_for_supervisor(request.user, member)
     if request.method == "POST" and request.POST.get("action") in ACCESS_ACTIONS:
         return _member_access(request, target, request.POST["action"])
-    form = MemberEditForm.for_member(target, request.POST or None)
+    form = MemberEditForm.for_member(target, request.user, request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
             services.member_update(actor=request.user, member=target, **form.cleaned_data)
@@ -82,20 +90,29 @@ def member_edit(request: HttpRequest, member: UUID) -> HttpResponse:
         else:
             messages.success(request, _("%(user)s was updated.") % {"user": target.user})
             return redirect("members")
-    return render(request, "casebook/member_form.html", {"form": form, "member": target})
+    role_changes = selectors.role_changes(target)
+    context = {"form": form, "member": target, "role_changes": role_changes}
+    return render(request, "casebook/member_form.html", context)
 
 
-ACCESS_ACTIONS = {
+def _send_link(*, actor: Any, member: Member, base_url: str) -> Any:
+    return services.member_link_send(actor=actor, user=member.user, base_url=base_url)
+
+
+ACCESS_ACTIONS: dict[str, tuple[Callable[..., Any], Any]] = {
     "deactivate": (services.member_deactivate, _("%(user)s can no longer sign in.")),
     "reactivate": (services.member_reactivate, _("%(user)s can sign in again.")),
+    "send_link": (_send_link, _("A link to choose a password was sent to %(user)s.")),
 }
 
 
 def _member_access(request: HttpRequest, member: Member, action: str) -> HttpResponse:
-    """Deactivate or reactivate a member (the POST buttons of the member page)."""
+    """Deactivate, reactivate, or e-mail a link to choose a password (the POST buttons of
+    the member page)."""
     service, done = ACCESS_ACTIONS[action]
+    extra = {"base_url": accounts.base_url(request)} if action == "send_link" else {}
     try:
-        service(actor=request.user, member=member)
+        service(actor=request.user, member=member, **extra)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
@@ -124,5 +141,26 @@ def notifications(request: HttpRequest) -> HttpResponse:
                 unread = unread.none()
         services.notifications_mark_read(user=request.user, notifications=unread)
         return redirect("notifications")
-    page = Paginator(rows, NOTIFICATIONS_PER_PAGE).get_page(request.GET.get("page"))
+    page = Paginator(rows, NOTIFICATIONS_PER_PAGE).get_page(listparams.page_number(request.GET))
+    # Reading the notifications is a read: one access-log row per page.
+    access.record(
+        action=AccessLog.Action.VIEW, object_type="notifications", detail=f"page={page.number}"
+    )
     return render(request, "casebook/notifications.html", {"page": page})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def agency_settings(request: HttpRequest) -> HttpResponse:
+    agency = selectors.managed_agency(request.user)
+    form = AgencySettingsForm(request.POST or None, instance=agency)
+    if request.method == "POST" and form.is_valid():
+        services.agency_settings_update(
+            actor=request.user,
+            agency=agency,
+            contact_point=form.cleaned_data["contact_point"],
+            protected_match_policy=form.cleaned_data["protected_match_policy"],
+        )
+        messages.success(request, _("Your agency's settings are saved."))
+        return redirect("agency_settings")
+    return render(request, "casebook/agency_settings.html", {"form": form, "agency": agency})

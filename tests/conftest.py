@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from django.test import Client
+from django.test import Client, override_settings
 
 from casebook.celery import app
 from casebook.models import Agency, Country
@@ -30,10 +30,32 @@ def _tasks_in_process() -> Iterator[None]:
     app.conf.task_always_eager = was_eager
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _plain_http_test_client() -> Iterator[None]:
+    """The suite runs with DEBUG off, as production does, so the settings turn the HTTPS
+    redirect on; the test client and the live server speak plain HTTP, and would get nothing
+    but redirects. Switched off here, explicitly and for the whole session (module fixtures
+    make requests too), rather than through the environment: the settings are imported by
+    pytest-django before this file is read. tests/casebook/test_deploy_settings.py checks the
+    redirect and HSTS themselves."""
+    with override_settings(SECURE_SSL_REDIRECT=False):
+        yield
+
+
 @pytest.fixture(autouse=True)
 def _fast_password_hashing(settings: Any) -> None:
     # Real hashers cost ~100 ms per user on purpose; tests create many users.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _two_factor_not_required() -> Iterator[None]:
+    """The settings require two-factor sign-in with DEBUG off; the tests sign in with
+    force_login, which has no second step. Off for the whole session (module fixtures make
+    requests too); tests/casebook/test_two_factor.py and tests/browser/test_two_factor.py turn
+    it back on through the ``settings`` fixture."""
+    with override_settings(CASEBOOK_REQUIRE_2FA=False):
+        yield
 
 
 @pytest.fixture

@@ -8,8 +8,9 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 
+from casebook import accounts
 from casebook import services as agency_services
-from casebook.models import Agency, Country, Member
+from casebook.models import Agency, Country, Member, PasswordLink
 
 
 @dataclass(frozen=True)
@@ -100,6 +101,10 @@ MEMBERS: tuple[MemberSpec, ...] = (
     MemberSpec("supervisor.regional", "regional", ("supervisor",), "Esteban", "Arosemena"),
 )
 DEMO_USERNAMES = tuple(spec.username for spec in MEMBERS)
+# A member added by a supervisor who has not chosen a password yet: seed_demo prints their
+# one-time link, to show enrolment. Not a demo user: no demo password, no exemption.
+NEWCOMER = MemberSpec("newcomer.pa", "senafront", ("analyst",), "Nuria", "Vega")
+NEWCOMER_ADDED_BY = "supervisor.pa"
 # Who records each agency's demo cases.
 CASE_AUTHORS = {
     "senafront": "investigator.pa",
@@ -167,3 +172,31 @@ def hashed_demo_password(password: str | None) -> str:
     """Hash the demo password once for all demo users (hashing is deliberately slow);
     "" when the users should get an unusable password."""
     return make_password(password) if password else ""
+
+
+def ensure_newcomer(*, base_url: str) -> str | None:
+    """Add the demo newcomer (as the demo supervisor would) if missing, and issue them a new
+    one-time link to choose their password; returns its URL, or None once they chose one."""
+    user_model = get_user_model()
+    user = user_model.objects.filter(username=NEWCOMER.username).first()
+    supervisor = user_model.objects.get(username=NEWCOMER_ADDED_BY)
+    if user is None:
+        agency = Agency.objects.get(members__user=supervisor)
+        member = agency_services.member_add(
+            actor=supervisor,
+            agency=agency,
+            username=NEWCOMER.username,
+            first_name=NEWCOMER.first_name,
+            last_name=NEWCOMER.last_name,
+            email=f"{NEWCOMER.username}@casebook.example",
+            roles=NEWCOMER.roles,
+            base_url=base_url,
+            send_link=False,
+        )
+        user = member.user
+    if user.has_usable_password():
+        return None
+    token = accounts.password_link_issue(
+        user=user, purpose=PasswordLink.Purpose.ENROL, actor=supervisor
+    )
+    return accounts.password_link_url(token, base_url=base_url)

@@ -11,6 +11,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from tqdm import tqdm
 
+from casebook import services as agency_services
 from casebook.demo.agencies import (
     AGENCIES,
     CASE_AUTHORS,
@@ -364,6 +365,15 @@ def seed_demo(*, password: str | None, progress: bool = True) -> DemoResult:
         result.logins.append((member.username, agency.acronym, ", ".join(member.roles)))
     if Case.objects.filter(owner_agency__in=agencies.values()).exists():
         return result
+    # Costa Rica's police want to hear of matches on their protected identities (the other
+    # agency is never told): the demo shows one policy of each kind.
+    oij = agencies["oij"]
+    agency_services.agency_settings_update(
+        actor=users["supervisor.cr"],
+        agency=oij,
+        contact_point=oij.contact_point,
+        protected_match_policy=Agency.ProtectedMatchPolicy.OWNER_DECIDES,
+    )
     rng = random.Random(DEMO_SEED)  # noqa: S311 (reproducible demo data, not a secret)
     for spec in tqdm(
         DEMO_CASES, desc="demo cases", unit="case", file=sys.stderr, disable=not progress

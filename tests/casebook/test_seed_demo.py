@@ -2,6 +2,7 @@
 benchmarks."""
 
 import random
+import re
 from collections.abc import Iterator
 from io import StringIO
 from typing import Any
@@ -12,7 +13,8 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import transaction
-from django.test import override_settings
+from django.test import Client, override_settings
+from django.urls import reverse
 from stdnum import iban
 
 from casebook import demo
@@ -140,6 +142,30 @@ class TestDemo:
         assert user.check_password(settings.DEMO_PASSWORD)
         assert settings.DEMO_PASSWORD in demo_output
         assert "investigator.pa" in demo_output
+
+    def test_the_newcomer_chooses_a_password_with_the_printed_one_time_link(
+        self, demo_output: str
+    ) -> None:
+        found = re.search(r"http://\S+(/account/set-password/\S+/)", demo_output)
+        assert found is not None, demo_output
+        newcomer = get_user_model().objects.get(username="newcomer.pa")
+        assert not newcomer.has_usable_password()
+        assert newcomer.member.agency.acronym == "SENAFRONT"
+        password = "a-newcomer-password-47"
+        data = {"new_password1": password, "new_password2": password}
+        assert Client().post(found.group(1), data).status_code == 302
+        newcomer.refresh_from_db()
+        assert newcomer.check_password(password)
+        assert Client().post(found.group(1), data).status_code == 404
+
+    def test_demo_users_are_not_made_to_change_the_demo_password(self, settings: Any) -> None:
+        settings.DEBUG = True
+        user = get_user_model().objects.get(username="investigator.pa")
+        client = Client()
+        client.force_login(user)
+
+        assert not user.member.password_change_required
+        assert client.get(reverse("dashboard")).status_code == 200
 
     def test_about_forty_cases_are_spread_over_the_agencies(self) -> None:
         cases = Case.objects.all()

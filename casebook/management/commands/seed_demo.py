@@ -8,8 +8,10 @@ from django.conf import settings
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import transaction
 
 from casebook import demo
+from casebook.demo.agencies import NEWCOMER, NEWCOMER_ADDED_BY, ensure_newcomer
 
 
 class Command(BaseCommand):
@@ -37,6 +39,11 @@ class Command(BaseCommand):
         )
         parser.add_argument(
             "--batch-size", type=int, default=1000, help="Synthetic cases per transaction."
+        )
+        parser.add_argument(
+            "--base-url",
+            default=settings.CASEBOOK_BASE_URL,
+            help="Scheme and host of the newcomer's printed link (default: CASEBOOK_BASE_URL).",
         )
         parser.add_argument(
             "--no-demo-password",
@@ -88,6 +95,15 @@ class Command(BaseCommand):
             )
         if password:
             self._print_logins(result, password)
+        with transaction.atomic():
+            link = ensure_newcomer(base_url=options["base_url"])
+        if link:
+            self.stdout.write("")
+            self.stdout.write(
+                f"The newcomer {NEWCOMER.username} ({NEWCOMER.roles[0]}, added by "
+                f"{NEWCOMER_ADDED_BY}) chooses a password with this one-time link:"
+            )
+            self.stdout.write(f"  {link}")
 
     def _print_logins(self, result: demo.DemoResult, password: str) -> None:
         self.stdout.write("")
