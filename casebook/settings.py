@@ -274,8 +274,9 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "hits-deferred": {"task": "cases.tasks.hits_deferred_task", "schedule": 300.0},
 }
 
-# Hit / no-hit noise control: a match key shared by more entities than this (a bus company's
-# switchboard, a shelter's address) is recorded as common and stops producing hits.
+# Hit / no-hit noise control: a match key held by more distinct agencies than this (a bus
+# company's switchboard, a shelter's address) is recorded as common and stops producing hits.
+# Copies within one agency count once, so no agency can silence another's hits.
 CASEBOOK_HIT_KEY_LIMIT = int(os.environ.get("CASEBOOK_HIT_KEY_LIMIT", "20"))
 # Against hit/no-hit as a guessing oracle: the match keys one entity may have (its name and
 # aliases), and the new keys detected per member and per agency in an hour (more are deferred
