@@ -5,6 +5,7 @@ from typing import Any
 import pytest
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
+from django.test import Client
 from django.urls import reverse
 
 from casebook import services
@@ -448,3 +449,12 @@ def test_reverting_an_agencys_contact_point_is_logged_and_notified(
     assert response.status_code == 302
     assert AccessLog.objects.filter(action=AccessLog.Action.AGENCY).count() == 2
     assert Notification.objects.filter(kind=Notification.Kind.AGENCY_CHANGED).count() == 2
+
+
+def test_the_admin_sends_administrators_to_casebooks_own_sign_in(db: Any) -> None:
+    response = Client().get("/admin/login/?next=/admin/")
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("login") + "?next=")
+    response = Client().post("/admin/login/", {"username": "root", "password": "x"})
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("login"))
