@@ -20,8 +20,10 @@ from typing import Any
 
 import pytest
 import time_machine
+from django.apps import apps
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import transaction
+from django.core.management.color import no_style
+from django.db import connection, transaction
 from django.template.defaultfilters import filesizeformat
 from django.test import Client
 from django.urls import reverse
@@ -182,7 +184,17 @@ def render_world(
         rendered = [_normalised(client, url, world) for url in pages(world)]
         ids = {key: getattr(value, "pk", None) for key, value in world.items()}
         transaction.set_rollback(True)
+    _restart_sequences()
     return rendered, ids
+
+
+def _restart_sequences() -> None:
+    """PostgreSQL does not roll sequences back: set them back to the rows that are left, so
+    that the next world gets the same primary keys (drop-downs show them)."""
+    statements = connection.ops.sequence_reset_sql(no_style(), list(apps.get_models()))
+    with connection.cursor() as cursor:
+        for statement in statements:
+            cursor.execute(statement)
 
 
 def _normalised(client: Client, url: str, world: dict[str, Any]) -> str:
