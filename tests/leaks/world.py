@@ -12,6 +12,14 @@ separators), so a leak is found whatever form it takes; a token that is a prefix
 (a truncated display) counts too. Phone numbers, birth dates, coordinates and case references
 cannot be tokens; they are searched for in the forms the pages may print them in.
 
+The world also edits (``WorldBuilder.edits``: role changes both ways, renames, a changed number,
+a relationship and a movement re-pointed, all through the services), and holds the cases the
+first sweep lacked (a movement protected only through a facilitator, manage-level recipients
+of RED and AMBER+STRICT, re-shares whose source share ends, a protected value matched by
+visible cases, a hit on a protected identity allowed by its owner's policy). Built with
+``permuted=True`` it is the same world with every protected value replaced by one that sorts
+the other way (``test_permutation``); ``World.canaries`` labels each value alike in both.
+
 The oracle (``Oracle``) says from this declaration alone, without asking the selectors, what
 each user may see and do: it is the independent reference the responses are compared with.
 """
@@ -97,6 +105,14 @@ AGENCIES = (
         "División Especializada en Investigación Criminal de Guatemala",
         "deic.enlace@pnc.gt.example",
     ),
+    # Reached only through a re-share that ends when the share it came from is replaced.
+    AgencySpec(
+        "SVPOL",
+        "SV",
+        Agency.Kind.POLICE,
+        "División Élite contra el Crimen Organizado de El Salvador",
+        "deco.enlace@pnc.sv.example",
+    ),
     # The outsider: an agency with nothing shared, ever.
     AgencySpec(
         "HNPOL",
@@ -119,6 +135,9 @@ CASES: dict[str, tuple[str, str]] = {
 }
 
 LIVE, EXPIRED, REVOKED = "live", "expired", "revoked"
+# Ended without anyone ending it: the share it was re-shared from ended (revoked, expired,
+# or replaced below the manage level); a share replaced by a newer one with the same agency.
+SOURCE_ENDED, REPLACED = "source-ended", "replaced"
 
 
 @dataclass(frozen=True)
@@ -131,6 +150,16 @@ class ShareSpec:
     granted_by: str = "PAPOL"
     # LIVE shares may have an expiry that is still ahead when the requests are made.
     expires_in_days: int | None = None
+    # Told apart from another share of the same case with the same agency (a replacement).
+    tag: str = ""
+    # Made (phase 2) or revoked (REVOKED, phase 2) after every phase-1 share: so that the
+    # re-shares made from a share exist when it ends or is replaced.
+    later: bool = False
+
+    @property
+    def key(self) -> str:
+        """The share's key in ``World.shares`` (after the case code)."""
+        return self.agency + self.tag
 
 
 SHARES = (
@@ -147,6 +176,19 @@ SHARES = (
     ShareSpec("RED", "MXPROS", CaseShare.Level.VIEW, False, REVOKED),
     # A live RED share: a recipient who may see the case but, under RED, never export it.
     ShareSpec("RED", "GTPOL", CaseShare.Level.VIEW, False, LIVE),
+    # Manage-level recipients of a RED and of an AMBER+STRICT case: they manage, and still
+    # may neither re-share nor (RED) export; without and with the protected identities.
+    ShareSpec("RED", "COPOL", CaseShare.Level.MANAGE, False, LIVE),
+    ShareSpec("AST", "COPOL", CaseShare.Level.MANAGE, True, LIVE),
+    # Re-shares whose source share ends: revoked (CLR by MXPROS), expires (GRN by MXPROS),
+    # is replaced below the manage level (CLR by COPOL, replaced by a view share).
+    ShareSpec("CLR", "MXPROS", CaseShare.Level.MANAGE, False, REVOKED, later=True),
+    ShareSpec("CLR", "PAPROS", CaseShare.Level.VIEW, False, SOURCE_ENDED, granted_by="MXPROS"),
+    ShareSpec("GRN", "MXPROS", CaseShare.Level.MANAGE, False, EXPIRED),
+    ShareSpec("GRN", "PAPROS", CaseShare.Level.CONTRIBUTE, False, EXPIRED, granted_by="MXPROS"),
+    ShareSpec("CLR", "COPOL", CaseShare.Level.MANAGE, False, REPLACED, tag="#1"),
+    ShareSpec("CLR", "SVPOL", CaseShare.Level.VIEW, False, SOURCE_ENDED, granted_by="COPOL"),
+    ShareSpec("CLR", "COPOL", CaseShare.Level.VIEW, False, LIVE, tag="#2", later=True),
 )
 
 # How far the clock moves between building the world and making the requests: past the
@@ -229,17 +271,29 @@ CASE_INDEX = {code: index for index, code in enumerate(CASES)}
 PHONE_PREFIX = {"PA": ("+507", "67"), "CR": ("+506", "87")}
 
 
+def permute_token(text: str) -> str:
+    """The permuted world's value for a protected text marker: as long as the marker plus one,
+    and sorting after every marker (upper- or lower-case) where the marker sorts before."""
+    return "Z" + text[::-1]
+
+
+# The ``what`` of a marker held only by a record since removed: the history need not show
+# its values (so no page need show it), but none may show it to those who may not see it.
+REMOVED = "removed record"
+
+
 def token(case: str, flag: str, field: str) -> str:
     """A text marker: ``LEAKMARK`` + case + flag (P protected, U not, H held by a protected
     holder, C case-level) + field."""
     return f"LEAKMARK{case}{flag}{field}"
 
 
-def phone_number(case: str, flag: str, seq: int = 1) -> str:
-    """A valid mobile number of the case owner's country, distinct per case, flag and seq."""
+def phone_number(case: str, flag: str, seq: int = 1, *, permuted: bool = False) -> str:
+    """A valid mobile number of the case owner's country, distinct per case, flag and seq
+    (``permuted``: another one, that sorts after every unpermuted number of the case)."""
     owner_country = _owner_country(case)
     prefix, lead = PHONE_PREFIX[owner_country]
-    flag_digit = "PUH".index(flag)
+    flag_digit = "PUH".index(flag) + (7 if permuted else 0)
     return f"{prefix}{lead}{CASE_INDEX[case]}{flag_digit}{seq:04d}"
 
 
@@ -248,14 +302,18 @@ def _owner_country(case: str) -> str:
     return next(spec.country for spec in AGENCIES if spec.key == owner)
 
 
-def birth_date(case: str, flag: str) -> datetime.date:
+def birth_date(case: str, flag: str, *, permuted: bool = False) -> datetime.date:
     year = 1923 if flag == "P" else 1931
     month = 7 if flag == "P" else 3
+    if permuted:
+        year, month = 1987, 11
     return datetime.date(year, month, 10 + CASE_INDEX[case])
 
 
-def coordinates(case: str, flag: str, seq: int = 1) -> tuple[Decimal, Decimal]:
-    n = 100 + CASE_INDEX[case] * 10 + "PUH".index(flag) * 3 + seq
+def coordinates(
+    case: str, flag: str, seq: int = 1, *, permuted: bool = False
+) -> tuple[Decimal, Decimal]:
+    n = 100 + CASE_INDEX[case] * 10 + "PUH".index(flag) * 3 + seq + (700 if permuted else 0)
     return Decimal(f"8.{n:03d}457"), Decimal(f"-77.{n:03d}913")
 
 
@@ -474,6 +532,13 @@ class World:
     evidence: dict[tuple[str, str], Evidence] = field(default_factory=dict)
     shares: dict[tuple[str, str], CaseShare] = field(default_factory=dict)
     markers: list[Marker] = field(default_factory=list)
+    # The spec of every share, by the key of ``shares``.
+    share_specs: dict[tuple[str, str], "ShareSpec"] = field(default_factory=dict)
+    # Every marker's value in this world and its label: the value it has in the unpermuted
+    # world (the same in both worlds), with the forms a page may print it in:
+    # (value, kind, label, variants).
+    canaries: list[tuple[str, str, str, tuple[str, ...]]] = field(default_factory=list)
+    permuted: bool = False
     oracle: Oracle | None = None
     scanner: Scanner | None = None
     built_at: datetime.datetime | None = None
@@ -494,12 +559,38 @@ class World:
 
 
 class WorldBuilder:
-    def __init__(self) -> None:
-        self.world = World()
+    """Builds the world; ``permuted``: the same world with every protected value (names,
+    aliases, numbers, birth dates, coordinates, nationality, document type and country,
+    protected notes and files) replaced by another that sorts differently (the permutation
+    oracle of ``test_permutation``)."""
 
-    def mark(self, text: str, kind: str, case: str, protected: bool, what: str, **kw: Any) -> str:
+    def __init__(self, *, permuted: bool = False) -> None:
+        self.world = World(permuted=permuted)
+        self.permuted = permuted
+
+    def mark(
+        self,
+        text: str,
+        kind: str,
+        case: str,
+        protected: bool,
+        what: str,
+        *,
+        label: str | None = None,
+        **kw: Any,
+    ) -> str:
         self.world.markers.append(Marker(text, kind, case, protected, what, **kw))
+        self.world.canaries.append((text, kind, label or text, kw.get("variants", ())))
         return text
+
+    def text_marker(self, case: str, flag: str, field: str, protected: bool, what: str) -> str:
+        """A token marker; in the permuted world a protected one is permuted."""
+        text = token(case, flag, field)
+        value = permute_token(text) if self.permuted and protected else text
+        return self.mark(value, "token", case, protected, what, label=text)
+
+    def label_of(self, value: str) -> str:
+        return next((c[2] for c in self.world.canaries if c[0] == value), value)
 
     # agencies and people
 
@@ -578,29 +669,41 @@ class WorldBuilder:
         abbr = KIND_ABBR[kind] + name_suffix
         country = _owner_country(code)
 
+        permute = self.permuted and protected
+
         def text(field: str) -> str:
-            return self.mark(token(code, flag, abbr + field), "token", code, protected, abbr)
+            return self.text_marker(code, flag, abbr + field, protected, abbr)
 
         role = UNPROTECTED_ROLE[kind] if flag in ("U", "H") else PROTECTED_ROLE[kind]
         values: dict[str, Any] = {"role": role, "description": f"Nota: {text('DESC')}"}
         if kind == Entity.Kind.PERSON:
-            born = birth_date(code, flag)
+            born = birth_date(code, flag, permuted=permute)
             self.mark(
                 born.isoformat(),
                 "literal",
                 code,
                 protected,
                 "birth date",
+                label=birth_date(code, flag).isoformat(),
                 variants=date_variants(born),
             )
             values.update(
-                name=text("NAME"), aliases=text("ALIAS"), birth_date=born, nationality=country
+                name=text("NAME"),
+                aliases=text("ALIAS"),
+                birth_date=born,
+                # Not a marker: a quasi-identifier the permutation oracle must not find.
+                nationality="VE" if permute else country,
             )
         elif kind == Entity.Kind.ORGANISATION:
             values.update(name=text("NAME"))
         elif kind == Entity.Kind.PHONE:
-            number = number or phone_number(code, flag)
-            self.mark(phone_digits(number), "phone", code, protected, "phone number")
+            if number:
+                # Another entity's number (a match): the label that number has.
+                label = self.label_of(phone_digits(number))
+            else:
+                label = phone_digits(phone_number(code, flag))
+                number = phone_number(code, flag, permuted=permute)
+            self.mark(phone_digits(number), "phone", code, protected, "phone number", label=label)
             values.update(identifier=number, identifier_country=country)
         elif kind == Entity.Kind.VEHICLE:
             values.update(
@@ -610,19 +713,27 @@ class WorldBuilder:
             values.update(subtype="bank_account", identifier=text("NUM"), identifier_country="PA")
         elif kind == Entity.Kind.DOCUMENT:
             # Panama and Honduras have no national-ID validator: any alphanumeric passes.
-            values.update(subtype="passport", identifier=text("NUM"), identifier_country="HN")
+            # The permuted world: another type and issuing country (quasi-identifiers).
+            values.update(
+                subtype="national_id" if permute else "passport",
+                identifier=text("NUM"),
+                identifier_country="PA" if permute else "HN",
+            )
         elif kind == Entity.Kind.ONLINE:
             values.update(subtype="telegram", identifier=text("NUM").lower())
         elif kind == Entity.Kind.LOCATION:
             seq = 2 if name_suffix else 1
-            latitude, longitude = coordinates(code, flag, seq)
-            for value in (latitude, longitude):
+            latitude, longitude = coordinates(code, flag, seq, permuted=permute)
+            for value, original in zip(
+                (latitude, longitude), coordinates(code, flag, seq), strict=True
+            ):
                 self.mark(
                     f"{value:f}",
                     "literal",
                     code,
                     protected,
                     "coordinate",
+                    label=f"{original:f}",
                     variants=decimal_variants(value),
                 )
             values.update(
@@ -677,7 +788,7 @@ class WorldBuilder:
             source=person_u,
             target=person_p,
             kind=Relationship.Kind.RECRUITS,
-            evidence_note=self.mark(token(code, "P", "REL1NOTE"), "token", code, True, "rel"),
+            evidence_note=self.text_marker(code, "P", "REL1NOTE", True, "rel"),
             source_reliability="B",
             information_assessment="2",
         )
@@ -699,7 +810,7 @@ class WorldBuilder:
             means=Movement.Means.BOAT,
             people_count=12,
             facilitators=[person_u, person_p],
-            description=self.mark(token(code, "P", "MOVEDESC"), "token", code, True, "move"),
+            description=self.text_marker(code, "P", "MOVEDESC", True, "move"),
         )
         world.movements[(code, "U")] = services.movement_add(
             actor=actor,
@@ -712,6 +823,18 @@ class WorldBuilder:
             facilitators=[person_u],
             description=self.mark(token(code, "U", "MOVEDESC"), "token", code, False, "move"),
         )
+        # Protected only through a protected facilitator: both places are unprotected.
+        world.movements[(code, "F")] = services.movement_add(
+            actor=actor,
+            case=case,
+            origin=entity[(code, "U", "location2")],
+            destination=entity[(code, "U", "location")],
+            moved_on=moved_on,
+            means=Movement.Means.CAR,
+            people_count=2,
+            facilitators=[org_u, person_p],
+            description=self.text_marker(code, "F", "MOVEDESC", True, "move"),
+        )
         # Notes are free text that no one can mask: visible to all who see the case.
         world.notes[code] = services.note_add(
             actor=actor,
@@ -720,11 +843,9 @@ class WorldBuilder:
         )
         for flag in ("P", "U"):
             protected = flag == "P"
-            name = self.mark(token(code, flag, "EVIDNAME"), "token", code, protected, "evidence")
-            description = self.mark(
-                token(code, flag, "EVIDDESC"), "token", code, protected, "evidence"
-            )
-            body = self.mark(token(code, flag, "EVIDBODY"), "token", code, protected, "evidence")
+            name = self.text_marker(code, flag, "EVIDNAME", protected, "evidence")
+            description = self.text_marker(code, flag, "EVIDDESC", protected, "evidence")
+            body = self.text_marker(code, flag, "EVIDBODY", protected, "evidence")
             upload = SimpleUploadedFile(
                 f"{name}.txt", f"Declaración: {body}\n".encode(), content_type="text/plain"
             )
@@ -748,7 +869,14 @@ class WorldBuilder:
         world = self.world
         red_phone = world.entities[("RED", "U", Entity.Kind.PHONE)]
         amb_phone = world.entities[("AMB", "P", Entity.Kind.PHONE)]
-        for suffix, other in (("X", red_phone), ("Y", amb_phone)):
+        # The number of RED's victim, in a case of an agency that may not see RED: Panama's
+        # police lets its owners decide on matches with its protected identities, so this is
+        # a hit told to those of Panama's police who may see RED's victim, and to nobody of
+        # Costa Rica's (issue 7 §3): what a hit reveals about the other side.
+        red_victim_phone = world.entities[("RED", "P", Entity.Kind.PHONE)]
+        world.agencies["PAPOL"].protected_match_policy = Agency.ProtectedMatchPolicy.OWNER_DECIDES
+        world.agencies["PAPOL"].save(update_fields=["protected_match_policy"])
+        for suffix, other in (("X", red_phone), ("Y", amb_phone), ("W", red_victim_phone)):
             # The shared number is a marker of both cases: each side's own value.
             values = self.entity_values(
                 "CRC", "U", Entity.Kind.PHONE, name_suffix=suffix, number=other.identifier
@@ -782,37 +910,153 @@ class WorldBuilder:
     # shares
 
     def shares(self) -> None:
+        """Phase 1: every share not marked ``later`` (REVOKED ones revoked at once); phase 2:
+        the ``later`` ones, after the re-shares made from them: revoked, or made (replacing
+        the share the agency held)."""
         now = timezone.now()
         for spec in SHARES:
-            case = self.world.cases[spec.case]
-            purpose = self.mark(
-                token(spec.case, "C", f"PURPOSE{spec.agency}"),
-                "token",
-                spec.case,
-                False,
-                "share purpose",
+            if not spec.later or spec.state == REVOKED:
+                self.share(spec, now)
+        for spec in SHARES:
+            if spec.later and spec.state == REVOKED:
+                self.revoke(spec)
+            elif spec.later:
+                self.share(spec, now)
+
+    def share(self, spec: ShareSpec, now: datetime.datetime) -> None:
+        case = self.world.cases[spec.case]
+        purpose = self.mark(
+            token(spec.case, "C", f"PURPOSE{spec.agency}{spec.tag.strip('#')}"),
+            "token",
+            spec.case,
+            False,
+            "share purpose",
+        )
+        expires_at = None
+        if spec.state == EXPIRED and spec.granted_by == CASES[spec.case][0]:
+            expires_at = now + EXPIRED_AFTER
+        elif spec.expires_in_days:
+            expires_at = now + datetime.timedelta(days=spec.expires_in_days)
+        # A re-share without an expiry ends with the share it came from.
+        share = sharing.case_share(
+            actor=self.actor(spec.granted_by, "supervisor"),
+            case=case,
+            agency=self.world.agencies[spec.agency],
+            level=spec.level,
+            purpose=f"Propósito: {purpose}",
+            expires_at=expires_at,
+            include_protected=spec.include_protected,
+        )
+        self.world.shares[(spec.case, spec.key)] = share
+        self.world.share_specs[(spec.case, spec.key)] = spec
+        if spec.state == REVOKED and not spec.later:
+            self.revoke(spec)
+
+    def revoke(self, spec: ShareSpec) -> None:
+        share = self.world.shares[(spec.case, spec.key)]
+        sharing.share_revoke(actor=self.actor(CASES[spec.case][0], "supervisor"), share=share)
+
+    # a world that edits
+
+    def person(self, code: str, flag: str, field: str, role: str, protected: bool) -> Entity:
+        name = self.text_marker(code, flag, field, protected, "person")
+        entity = self.entity(code, flag, Entity.Kind.PERSON, role=role, name=name)
+        return entity
+
+    def edits(self, code: str = "AMB") -> None:
+        """Entities of the most shared case that change after they were recorded, through the
+        services: role changes both ways, renames, a changed number, a relationship and a
+        movement re-pointed. A value an entity held while protected, and every value of an
+        entity protected now, is protected (the history shows them all)."""
+        world = self.world
+        case = world.cases[code]
+        actor = self.actor(CASES[code][0])
+        role = Entity.Role
+        # A victim later recorded as a witness, renamed: protected throughout.
+        v2w = self.person(code, "P", "V2WNAME", role.VICTIM, True)
+        # A victim later recorded as "other", renamed: the old name stays protected.
+        v2o = self.person(code, "P", "V2ONAME", role.VICTIM, True)
+        # A suspect who becomes an informant, renamed: every name it had is protected now.
+        s2i = self.person(code, "P", "S2INAME", role.SUSPECT, True)
+        # A number held by the victim, changed: both numbers protected.
+        first, second = (phone_number(code, "P", seq, permuted=self.permuted) for seq in (2, 3))
+        for number, seq in ((first, 2), (second, 3)):
+            self.mark(
+                phone_digits(number),
+                "phone",
+                code,
+                True,
+                "phone number",
+                label=phone_digits(phone_number(code, "P", seq)),
             )
-            expires_at = None
-            if spec.state == EXPIRED:
-                expires_at = now + EXPIRED_AFTER
-            elif spec.expires_in_days:
-                expires_at = now + datetime.timedelta(days=spec.expires_in_days)
-            share = sharing.case_share(
-                actor=self.actor(spec.granted_by, "supervisor"),
-                case=case,
-                agency=self.world.agencies[spec.agency],
-                level=spec.level,
-                purpose=f"Propósito: {purpose}",
-                expires_at=expires_at,
-                include_protected=spec.include_protected,
-            )
-            if spec.state == REVOKED:
-                sharing.share_revoke(actor=self.actor("PAPOL", "supervisor"), share=share)
-            self.world.shares[(spec.case, spec.agency)] = share
+        phone = self.entity(
+            code, "P", Entity.Kind.PHONE, role=role.OTHER, identifier=first, holder=v2w,
+            identifier_country=_owner_country(code),
+        )  # fmt: skip
+        # Recorded while the informant was a suspect; protected through it now.
+        person_u = world.entities[(code, "U", "person")]
+        world.movements[(code, "S")] = services.movement_add(
+            actor=actor,
+            case=case,
+            origin=world.entities[(code, "U", "location")],
+            destination=world.entities[(code, "U", "location2")],
+            moved_on=timezone.localdate() - datetime.timedelta(days=20),
+            means=Movement.Means.TRUCK,
+            people_count=4,
+            facilitators=[s2i, person_u],
+            description=self.text_marker(code, "S", "MOVEDESC", True, "move"),
+        )
+        old_link = services.relationship_add(
+            actor=actor,
+            case=case,
+            source=person_u,
+            target=v2w,
+            kind=Relationship.Kind.RECRUITS,
+            evidence_note=self.text_marker(code, "P", "REPOINTNOTEA", True, REMOVED),
+        )
+        services.entity_update(
+            actor=actor,
+            entity=v2w,
+            role=role.WITNESS,
+            name=self.text_marker(code, "P", "V2WNEWNAME", True, "person"),
+        )
+        services.entity_update(
+            actor=actor,
+            entity=v2o,
+            role=role.OTHER,
+            name=self.text_marker(code, "U", "V2ONEWNAME", False, "person"),
+        )
+        services.entity_update(
+            actor=actor,
+            entity=s2i,
+            role=role.INFORMANT,
+            name=self.text_marker(code, "P", "S2INEWNAME", True, "person"),
+        )
+        services.entity_update(actor=actor, entity=phone, identifier=second)
+        # Re-pointed: the link to the witness removed, one to the informant recorded.
+        services.relationship_remove(actor=actor, relationship=old_link)
+        world.relationships[(code, "R")] = services.relationship_add(
+            actor=actor,
+            case=case,
+            source=person_u,
+            target=s2i,
+            kind=Relationship.Kind.EMPLOYS,
+            evidence_note=self.text_marker(code, "P", "REPOINTNOTEB", True, "rel"),
+        )
+        for name, entity, protected in (
+            ("v2w", v2w, True),
+            ("v2o", v2o, False),
+            ("s2i", s2i, True),
+            ("phone2", phone, True),
+        ):
+            flag = "P" if protected else "U"
+            world.entities[(code, flag, name)] = entity
+            world.entity_protected[entity.pk] = protected
 
     def build(self) -> World:
         self.agencies_and_people()
         self.cases()
+        self.edits()
         self.matching_entities()
         self.shares()
         world = self.world
@@ -830,5 +1074,5 @@ def check_markers(markers: list[Marker]) -> None:
         assert not second.startswith(first), f"marker {first} is a prefix of {second}"
 
 
-def build_world() -> World:
-    return WorldBuilder().build()
+def build_world(*, permuted: bool = False) -> World:
+    return WorldBuilder(permuted=permuted).build()
