@@ -37,6 +37,7 @@ from casebook.demo.identifiers import (
     SHARED_PERSON_GT_MX,
     SHARED_PHONE_CO_PA,
     SHARED_PHONE_PA_CR,
+    SHARED_VICTIM_PHONE_CR_PA,
 )
 from casebook.demo.places import PLACES
 from casebook.models import Agency, Country
@@ -129,6 +130,31 @@ def _iban_cr_pa(holder_name: str, written: str) -> tuple[EntityPlan, ...]:
     )
 
 
+# The victim's side of a match on a protected identity (OIJ), and the other side: the same
+# number among the contacts of a recruiter's phone that SENAFRONT seized.
+VICTIM_WITH_PHONE = (
+    EntityPlan(
+        Kind.PERSON,
+        {"role": Role.VICTIM, "name": "Yahoska Mercedes Obando Ríos", "nationality": "NI"},
+        ref="victim",
+    ),
+    EntityPlan(
+        Kind.PHONE,
+        {"role": Role.VICTIM, "identifier": SHARED_VICTIM_PHONE_CR_PA, "identifier_country": "NI"},
+        holder_ref="victim",
+    ),
+)
+RECRUITERS_CONTACT = EntityPlan(
+    Kind.PHONE,
+    {
+        "role": Role.OTHER,
+        "identifier": "8734-1296",
+        "identifier_country": "NI",
+        "description": "Saved as 'Yahoska hotel' in the contacts of the recruiter's seized phone.",
+    },
+)
+
+
 SHARED_PERSON = EntityPlan(
     Kind.PERSON,
     {
@@ -163,7 +189,8 @@ DEMO_CASES: tuple[DemoCase, ...] = (
              "controlled flow",
              "Buses leave the station at night without the migration registry and drop groups "
              "near the blind crossings of Paso Canoas.",
-             ("lajas_blancas", "los_planes", "paso_canoas"), extras=(TRANSPORT_COMPANY,)),
+             ("lajas_blancas", "los_planes", "paso_canoas"),
+             extras=(TRANSPORT_COMPANY, RECRUITERS_CONTACT)),
     DemoCase("senafront", B, INV, "Extortion and sexual exploitation of migrant women at "
              "Canaán Membrillo",
              "Women separated from their groups on the trail are held near the community and "
@@ -227,7 +254,8 @@ DEMO_CASES: tuple[DemoCase, ...] = (
     DemoCase("oij", T, INV, "Sexual exploitation of Nicaraguan women in Limón",
              "Women recruited in Managua with offers of work in hotels were exploited in bars "
              "of the port.",
-             ("managua", "penas_blancas", "limon"), Case.HandlingCode.AMBER_STRICT),
+             ("managua", "penas_blancas", "limon"), Case.HandlingCode.AMBER_STRICT,
+             extras=VICTIM_WITH_PHONE),
     DemoCase("oij", S, PROS, "Boats to Nicaragua from Los Chiles",
              "Boats on the Río Frío carry migrants across the northern border at night.",
              ("los_chiles", "san_carlos_ni")),

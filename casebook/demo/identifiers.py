@@ -147,6 +147,9 @@ def plate_number(rng: random.Random, country: str) -> str:
 SHARED_PHONE_PA_CR = "+507 6481-2730"  # SENAFRONT (Darién guide) and OIJ (Paso Canoas taxis)
 SHARED_PASSPORT_PA_CR = ("AQ517204", "CO")  # the same guide, in both cases
 SHARED_PHONE_CO_PA = "+57 314 582 9071"  # DIJIN (boat cooperative) and Panama's prosecution
+# A victim's phone in OIJ's case, and the same number among the contacts of a recruiter's
+# phone seized by SENAFRONT: a match on a protected identity, told to OIJ only (its policy).
+SHARED_VICTIM_PHONE_CR_PA = "+505 8734 1296"
 # The account of the IBAN registry's Costa Rican example: fictitious by construction.
 SHARED_IBAN_CR_PA = format_iban(iban_with_check("CR", "015202001026284066"))
 SHARED_PERSON_GT_MX = ("Marvin Estuardo López Coj", datetime.date(1984, 3, 12))
@@ -167,6 +170,9 @@ def shared_match_keys() -> dict[str, str]:
         ).key,
         "phone_co_pa": matchkeys.MatchKey(
             "phone", matchkeys.phone_key(SHARED_PHONE_CO_PA, default_region="CO")
+        ).key,
+        "victim_phone_cr_pa": matchkeys.MatchKey(
+            "phone", matchkeys.phone_key(SHARED_VICTIM_PHONE_CR_PA, default_region="NI")
         ).key,
         "iban_cr_pa": matchkeys.MatchKey(
             "account", matchkeys.account_key(SHARED_IBAN_CR_PA, account_type="iban")

@@ -18,8 +18,8 @@ from django.urls import reverse
 from stdnum import iban
 
 from casebook import demo
-from casebook.models import Agency, Member
-from cases import selectors, services
+from casebook.models import Agency, Member, Notification
+from cases import hits, selectors, services
 from cases.models import (
     Case,
     CaseCountry,
@@ -228,6 +228,31 @@ class TestDemo:
         )
 
         assert acronyms == {"SENAFRONT", "OIJ"}
+
+    def test_a_match_on_a_victims_phone_is_told_to_her_agency_only(self) -> None:
+        key = demo.shared_match_keys()["victim_phone_cr_pa"]
+        holders = MatchKey.objects.filter(key=key)
+        assert set(holders.values_list("case__owner_agency__acronym", flat=True)) == {
+            "SENAFRONT",
+            "OIJ",
+        }
+        oij = Agency.objects.get(acronym="OIJ")
+        assert oij.protected_match_policy == Agency.ProtectedMatchPolicy.OWNER_DECIDES
+        # Detection and notices run after the seed commits, which this rolled-back class
+        # never does: run them here, as the task would.
+        victim_phone = holders.get(case__owner_agency=oij).entity_id
+        found = hits.hits_detect(entity_id=victim_phone, notify=False)
+        assert len(found) == 1
+        hits.hits_notify(pairs=[sorted([found[0].entity_id, found[0].other_id])])
+        notices = Notification.objects.filter(kind=Notification.Kind.HIT_PROTECTED)
+        assert notices.filter(agency=oij, protected_only=True, message__contains="phone").exists()
+        assert set(notices.values_list("agency__acronym", flat=True)) == {"OIJ"}
+        # ... and SENAFRONT, which entered the number, is told nothing.
+        client = Client()
+        client.force_login(Member.objects.get(user__username="investigator.pa").user)
+        hits_page = client.get(reverse("cases:hits")).content.decode()
+        assert holders.get(case__owner_agency=oij).case.reference not in hits_page
+        assert "8734" not in hits_page
 
     def test_a_second_run_creates_nothing(self, settings: Any) -> None:
         settings.DEBUG = True
