@@ -9,6 +9,9 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from django.apps import apps
+from django.core.management.color import no_style
+from django.db import connection
 from django.test import Client, override_settings
 
 from casebook.celery import app
@@ -107,3 +110,14 @@ def client_for(user: Any) -> Client:
     client = Client()
     client.force_login(user)
     return client
+
+
+def restart_sequences() -> None:
+    """Set the primary-key sequences back to the rows there are. PostgreSQL does not roll
+    sequences back with a transaction: a test that builds the same world twice, rolling the
+    first back, calls this before each build so that both get the same primary keys (forms'
+    drop-downs show them). SQLite needs nothing, but the statements do no harm there."""
+    statements = connection.ops.sequence_reset_sql(no_style(), list(apps.get_models()))
+    with connection.cursor() as cursor:
+        for statement in statements:
+            cursor.execute(statement)

@@ -20,10 +20,8 @@ from typing import Any
 
 import pytest
 import time_machine
-from django.apps import apps
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.core.management.color import no_style
-from django.db import connection, transaction
+from django.db import transaction
 from django.template.defaultfilters import filesizeformat
 from django.test import Client
 from django.urls import reverse
@@ -31,7 +29,7 @@ from django.urls import reverse
 from casebook.models import Agency
 from cases import protection, selectors, services
 from cases.models import Case, CaseGroupObjectPermission, Entity, Movement, Relationship
-from tests.conftest import client_for
+from tests.conftest import client_for, restart_sequences
 from tests.factories import make_case, make_entity, make_member
 
 # The protected values of the two victims: world "ab" gives the first to victim 1 and the
@@ -177,6 +175,7 @@ def render_world(
     by their names in the world (``<victim_1>``...) and the canaries taken out. The world is
     rolled back afterwards."""
     client = client_for(reader)
+    restart_sequences()
     with transaction.atomic(), time_machine.travel(NOW, tick=False):
         world = build_world(investigator, first, second)
         if reader.member.agency_id != investigator.member.agency_id:
@@ -184,17 +183,7 @@ def render_world(
         rendered = [_normalised(client, url, world) for url in pages(world)]
         ids = {key: getattr(value, "pk", None) for key, value in world.items()}
         transaction.set_rollback(True)
-    _restart_sequences()
     return rendered, ids
-
-
-def _restart_sequences() -> None:
-    """PostgreSQL does not roll sequences back: set them back to the rows that are left, so
-    that the next world gets the same primary keys (drop-downs show them)."""
-    statements = connection.ops.sequence_reset_sql(no_style(), list(apps.get_models()))
-    with connection.cursor() as cursor:
-        for statement in statements:
-            cursor.execute(statement)
 
 
 def _normalised(client: Client, url: str, world: dict[str, Any]) -> str:

@@ -39,6 +39,7 @@ from factory.random import reseed_random
 
 from cases.models import CommonKey, Hit
 from tests import factories
+from tests.conftest import restart_sequences
 from tests.leaks.test_no_leaks import (
     FULL,
     OK,
@@ -192,6 +193,7 @@ def render(permuted: bool, media: str) -> dict[tuple[str, str], str]:
         CASEBOOK_REQUIRE_2FA=False,
     )
     with overrides, deterministic_uuids(), time_machine.travel(BUILT_AT, tick=False):
+        restart_sequences()
         atomic = transaction.atomic()
         atomic.__enter__()
         try:
