@@ -141,30 +141,8 @@ def agency_update(
         clash = Agency.objects.filter(country=country, name=name).exclude(pk=agency.pk)
         if clash.exists():
             raise ValidationError({"name": _("This country already has an agency of that name.")})
-    for field in changed:
-        setattr(before, field, values[field])
-    before.full_clean()
-    _attribute(before, actor)
-    before.save()
-    accounts.record_account_action(
-        actor=actor,
-        action=AccessLog.Action.AGENCY,
-        what="change " + ", ".join(changed),
-        target=before.name,
-        agency=before,
-        object_type="agency",
-        object_uuid=before.uuid,
-    )
     notified = [field for field in NOTIFIED_AGENCY_FIELDS if field in changed]
-    if notified:
-        labels = ", ".join(_label(Agency, field) for field in notified)
-        message = _("%(actor)s changed your agency's %(fields)s: now %(values)s.") % {
-            "actor": _actor_name(actor),
-            "fields": labels,
-            "values": "; ".join(str(getattr(before, field)) for field in notified),
-        }
-        _notify_supervisors(before, Notification.Kind.AGENCY_CHANGED, message)
-    return before
+    return _agency_apply(actor=actor, agency=before, values=values, notified=notified)
 
 
 def agency_settings_update(
@@ -180,27 +158,37 @@ def agency_settings_update(
     changed = [field for field, value in values.items() if getattr(before, field) != value]
     if not changed:
         return before
+    return _agency_apply(actor=actor, agency=before, values=values, notified=changed)
+
+
+def _agency_apply(
+    *, actor: Any, agency: Agency, values: dict[str, Any], notified: list[str]
+) -> Agency:
+    """Write the ``values`` that differ on the locked ``agency``, log the change under the
+    actor's name and tell the agency's supervisors of the ``notified`` fields."""
+    changed = [field for field, value in values.items() if getattr(agency, field) != value]
     for field in changed:
-        setattr(before, field, values[field])
-    before.full_clean()
-    _attribute(before, actor)
-    before.save()
+        setattr(agency, field, values[field])
+    agency.full_clean()
+    _attribute(agency, actor)
+    agency.save()
     accounts.record_account_action(
         actor=actor,
         action=AccessLog.Action.AGENCY,
         what="change " + ", ".join(changed),
-        target=before.name,
-        agency=before,
+        target=agency.name,
+        agency=agency,
         object_type="agency",
-        object_uuid=before.uuid,
+        object_uuid=agency.uuid,
     )
-    message = _("%(actor)s changed your agency's %(fields)s: now %(values)s.") % {
-        "actor": _actor_name(actor),
-        "fields": ", ".join(_label(Agency, field) for field in changed),
-        "values": "; ".join(str(_display(before, field)) for field in changed),
-    }
-    _notify_supervisors(before, Notification.Kind.AGENCY_CHANGED, message)
-    return before
+    if notified:
+        message = _("%(actor)s changed your agency's %(fields)s: now %(values)s.") % {
+            "actor": _actor_name(actor),
+            "fields": ", ".join(_label(Agency, field) for field in notified),
+            "values": "; ".join(str(_display(agency, field)) for field in notified),
+        }
+        _notify_supervisors(agency, Notification.Kind.AGENCY_CHANGED, message)
+    return agency
 
 
 def _display(instance: Any, field: str) -> Any:
