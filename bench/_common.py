@@ -55,6 +55,8 @@ def configure_postgres(url: str, database: str, *, reuse: bool, script: str) -> 
     os.environ["DATABASE_URL"] = bench_url
     os.environ["DJANGO_SETTINGS_MODULE"] = "casebook.settings"
     os.environ.setdefault("CASEBOOK_DEBUG", "0")
+    # The test client speaks plain HTTP: production's HTTPS redirect would answer every page.
+    os.environ.setdefault("CASEBOOK_SSL_REDIRECT", "0")
     sys.path.insert(0, str(ROOT))
     return bench_url.rsplit("@", 1)[-1]
 
@@ -141,3 +143,20 @@ def explain(sql: str, params: Sequence[Any] | None = None, indent: str = "    ")
         cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS) {sql}", params)
         for (line,) in cursor.fetchall():
             print(f"{indent}{line}")
+
+
+def signed_in_client(user: Any) -> Any:
+    """A test client signed in as ``user`` as a member is in production: past the second step,
+    with a confirmed authenticator (OTPMiddleware loads it on every request, as it would)."""
+    from django.test import Client
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device, _ = TOTPDevice.objects.get_or_create(
+        user=user, name="bench", defaults={"confirmed": True}
+    )
+    client = Client()
+    client.force_login(user)
+    session = client.session
+    session["otp_device_id"] = device.persistent_id
+    session.save()
+    return client

@@ -27,6 +27,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import pages  # noqa: E402  (bench/pages.py: configure, seed, big_case)
+from _common import signed_in_client  # noqa: E402
 
 TARGET_MS = 2.0
 SUPERVISOR = "supervisor.pa"
@@ -271,7 +272,6 @@ def log_page_timings(case_reference: str, repeat: int) -> list[tuple[str, float,
 
     from django.contrib.auth import get_user_model
     from django.db import connection
-    from django.test import Client
     from django.test.utils import CaptureQueriesContext
     from django.urls import reverse
     from django.utils import timezone
@@ -295,8 +295,7 @@ def log_page_timings(case_reference: str, repeat: int) -> list[tuple[str, float,
     url = reverse("access_log")
     results = []
     for name, username, query in variants:
-        client = Client()
-        client.force_login(users.get(username=username))
+        client = signed_in_client(users.get(username=username))
         query_url = f"{url}?{'&'.join(f'{key}={value}' for key, value in query.items())}"
         timed(client, query_url, 3)  # warm-up
         times = timed(client, query_url, repeat)
@@ -321,7 +320,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     django.setup()
     from django.contrib.auth import get_user_model
     from django.db import connection
-    from django.test import Client
     from django.test.utils import CaptureQueriesContext
     from django.urls import reverse
 
@@ -339,8 +337,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     users = get_user_model().objects
     rows: list[tuple[str, float, float, float]] = []
     if not args.log_page_only:
-        client = Client()
-        client.force_login(users.get(username=pages.USERNAME))
+        client = signed_in_client(users.get(username=pages.USERNAME))
         for page, url in [
             (f"case detail ({pages.BIG_CASE_ENTITIES} entities)", case.get_absolute_url()),
             ("case list", reverse("cases:list")),

@@ -22,7 +22,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from _common import ROOT, database_url, percentile, prepare_postgres, print_plans, vacuum_analyze
+from _common import (
+    ROOT,
+    database_url,
+    percentile,
+    prepare_postgres,
+    print_plans,
+    signed_in_client,
+    vacuum_analyze,
+)
 
 BENCH_DATABASE = "casebook_bench"
 TARGET_MS = 50.0
@@ -81,6 +89,8 @@ def configure(args: argparse.Namespace) -> str:
     os.environ["DATABASE_URL"] = bench_url
     os.environ["DJANGO_SETTINGS_MODULE"] = "casebook.settings"
     os.environ.setdefault("CASEBOOK_DEBUG", "0")
+    # The test client speaks plain HTTP: production's HTTPS redirect would answer every page.
+    os.environ.setdefault("CASEBOOK_SSL_REDIRECT", "0")
     sys.path.insert(0, str(ROOT))
     return bench_url.rsplit("@", 1)[-1]
 
@@ -175,11 +185,9 @@ class Result:
 def measure(pages: Sequence[tuple[str, str]], repeat: int, explain: bool) -> list[Result]:
     from django.contrib.auth import get_user_model
     from django.db import connection
-    from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
-    client = Client()
-    client.force_login(get_user_model().objects.get(username=USERNAME))
+    client = signed_in_client(get_user_model().objects.get(username=USERNAME))
     results = []
     for page, url in pages:
         for _ in range(WARM_UPS):

@@ -32,6 +32,7 @@ from _common import (
     database_size,
     percentile,
     print_plans,
+    signed_in_client,
     vacuum_analyze,
 )
 
@@ -552,12 +553,10 @@ def selector_call(user: Any, page: int) -> Callable[[], int]:
 
 def measure(args: argparse.Namespace) -> list[tuple[Timing, Timing]]:
     """(filtered, unfiltered) timings of each page and of the selector alone."""
-    from django.test import Client
     from django.urls import reverse
 
     user = test_user()
-    client = Client()
-    client.force_login(user)
+    client = signed_in_client(user)
     check_unfiltered(user)
     case_list = reverse("cases:list")
     calls = [
