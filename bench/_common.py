@@ -8,8 +8,12 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
+
+if TYPE_CHECKING:  # Django is set up at run time, after this module is imported
+    from django.contrib.auth.models import User
+    from django.test import Client
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -145,7 +149,7 @@ def explain(sql: str, params: Sequence[Any] | None = None, indent: str = "    ")
             print(f"{indent}{line}")
 
 
-def signed_in_client(user: Any) -> Any:
+def signed_in_client(user: "User") -> "Client":
     """A test client signed in as ``user`` as a member is in production: past the second step,
     with a confirmed authenticator (OTPMiddleware loads it on every request, as it would)."""
     from django.test import Client

@@ -23,11 +23,17 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import pages  # noqa: E402  (bench/pages.py: configure, seed, big_case)
 from _common import signed_in_client  # noqa: E402
+
+if TYPE_CHECKING:  # Django is set up at run time, after this module is imported
+    from django.contrib.auth.models import User
+    from django.test import Client
+
+    from cases.models import Case
 
 TARGET_MS = 2.0
 SUPERVISOR = "supervisor.pa"
@@ -103,7 +109,7 @@ def fill_log(rows: int) -> int:
     return AccessLog.objects.count()
 
 
-def timed(client: Any, url: str, repeat: int) -> list[float]:
+def timed(client: "Client", url: str, repeat: int) -> list[float]:
     times = []
     for _ in range(repeat):
         started = time.perf_counter()
@@ -121,10 +127,10 @@ def set_logging(on: bool, original: Callable[..., None]) -> None:
     def no_op(**kwargs: Any) -> None:
         return None
 
-    access.record = original if on else no_op  # type: ignore[assignment]
+    access.record = original if on else no_op
 
 
-def compare(client: Any, url: str, pairs: int) -> tuple[float, float, float]:
+def compare(client: "Client", url: str, pairs: int) -> tuple[float, float, float]:
     """Medians with the log on and off, and the median of the paired differences.
 
     Requests alternate on, off, on, off... (the order flipped every pair) so that whatever
@@ -142,12 +148,12 @@ def compare(client: Any, url: str, pairs: int) -> tuple[float, float, float]:
                 set_logging(mode, original)
                 (on if mode else off).extend(timed(client, url, 1))
     finally:
-        access.record = original  # type: ignore[assignment]
+        access.record = original
     differences = [a - b for a, b in zip(on, off, strict=True)]
     return statistics.median(on), statistics.median(off), statistics.median(differences)
 
 
-def record_alone(user: Any, case: Any, repeat: int) -> float:
+def record_alone(user: "User", case: "Case", repeat: int) -> float:
     """Median time of one ``record`` call in a request context: the INSERT and its commit,
     what the log adds to any page whatever else the page does."""
     import uuid

@@ -5,7 +5,7 @@ synthetic cases, about 540,000 entities and 420,000 match keys). Inside ONE tran
 is rolled back at the end (the data is left as it was; only pending migrations are applied),
 it adds ``--repeat`` phone entities to a case of ``investigator.pa``'s agency through
 ``services.entity_add``, each with the number of a phone already held by 1 to 3 entities of
-other cases, and times ``hits.hits_detect`` alone for each new entity (Celery is not eager
+other cases, and times ``services.hits_detect`` alone for each new entity (Celery is not eager
 and the on-commit queueing never fires: the transaction never commits). Target: under 20 ms
 median for one new entity. The notifications of the new hits, which detection queues as a
 task of their own on commit, are timed separately.
@@ -121,8 +121,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     from django.test.utils import CaptureQueriesContext
 
     from casebook.celery import app
-    from cases import hits, services
+    from cases import services
     from cases.models import Case, CommonKey, Entity, Hit, MatchKey
+    from cases.selectors import case_access
 
     print(f"Bench database: {where}")
     call_command("migrate", verbosity=0)
@@ -147,8 +148,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     def add_phone(key: str) -> Entity:
         return services.entity_add(
-            actor=user,
-            case=case,
+            access=case_access(user, case),
             kind=Entity.Kind.PHONE,
             role=Entity.Role.SUSPECT,
             identifier=key.removeprefix("phone:"),
@@ -167,9 +167,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             if index == len(keys) - 1:
                 # One more, with the queries recorded (not timed: recording costs time).
                 with CaptureQueriesContext(connection) as captured:
-                    hits.hits_detect(entity_id=entity.pk)
+                    services.hits_detect(entity_id=entity.pk)
                 continue
-            detect_ms, new = timed_ms(hits.hits_detect, entity_id=entity.pk)
+            detect_ms, new = timed_ms(services.hits_detect, entity_id=entity.pk)
             if index < WARM_UPS:
                 continue
             adds.append(add_ms)
@@ -178,9 +178,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             pairs.append([[hit.entity_id, hit.other_id] for hit in new])
             entities.append(entity)
         for entity in entities:
-            again.append(timed_ms(hits.hits_detect, entity_id=entity.pk)[0])
+            again.append(timed_ms(services.hits_detect, entity_id=entity.pk)[0])
         for batch in pairs:
-            notify.append(timed_ms(hits.hits_notify, pairs=batch)[0])
+            notify.append(timed_ms(services.hits_notify, pairs=batch)[0])
 
         common = (
             MatchKey.objects.filter(key__startswith="email:")
@@ -195,14 +195,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         common_run: tuple[int, float] | None = None  # (holders, milliseconds)
         if common:
             entity = services.entity_add(
-                actor=user,
-                case=case,
+                access=case_access(user, case),
                 kind=Entity.Kind.ONLINE,
                 role=Entity.Role.SUSPECT,
                 subtype="email",
                 identifier=common["key"].removeprefix("email:"),
             )
-            common_run = (common["holders"], timed_ms(hits.hits_detect, entity_id=entity.pk)[0])
+            common_run = (common["holders"], timed_ms(services.hits_detect, entity_id=entity.pk)[0])
         if args.explain:
             # Inside the transaction, while the last entity exists; reads only.
             for query in captured:

@@ -20,7 +20,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from _common import (
     ROOT,
@@ -31,6 +31,9 @@ from _common import (
     signed_in_client,
     vacuum_analyze,
 )
+
+if TYPE_CHECKING:  # Django is set up at run time, after this module is imported
+    from cases.models import Case
 
 BENCH_DATABASE = "casebook_bench"
 TARGET_MS = 50.0
@@ -113,7 +116,7 @@ def seed(args: argparse.Namespace) -> float | None:
     return seconds
 
 
-def big_case() -> Any:
+def big_case() -> "Case":
     """The case of investigator.pa's agency with exactly BIG_CASE_ENTITIES entities (created
     through the services, filled with bulk writes like the synthetic cases)."""
     import datetime

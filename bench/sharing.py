@@ -24,7 +24,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager, nullcontext
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from _common import (
     QueryTimer,
@@ -35,6 +35,13 @@ from _common import (
     signed_in_client,
     vacuum_analyze,
 )
+
+if TYPE_CHECKING:  # Django is set up at run time, after this module is imported
+    from django.contrib.auth.models import User
+    from django.test import Client
+
+    from casebook.models import Agency
+    from cases.models import CaseShare
 
 BENCH_DATABASE = "casebook_bench_sharing"
 USERNAME = "investigator.pa"
@@ -155,7 +162,7 @@ class Arrangement:
     reused: bool = False
 
 
-def test_user() -> Any:
+def test_user() -> "User":
     from django.contrib.auth import get_user_model
 
     return get_user_model().objects.select_related("member__agency").get(username=USERNAME)
@@ -168,7 +175,7 @@ def arrange(args: argparse.Namespace) -> Arrangement:
     Bench-only shortcuts, written in bulk rather than through the services: owned cases are
     moved between agencies with an UPDATE of ``owner_agency`` and of their owner grants
     (grants without a share); shares are ``CaseShare`` rows (without history records) with
-    their grants, of the shape ``cases.sharing`` writes. On ``--reuse`` a previous
+    their grants, of the shape ``cases.services.case_share`` writes. On ``--reuse`` a previous
     arrangement that still gives the wanted counts is kept; otherwise the shares this script
     wrote (purpose ``SHARE_PURPOSE``) are deleted and written again.
     """
@@ -223,7 +230,7 @@ def delete_bench_shares() -> None:
         )
 
 
-def set_owned_count(agency: Any, user: Any, wanted: int, rng: random.Random) -> int:
+def set_owned_count(agency: "Agency", user: "User", wanted: int, rng: random.Random) -> int:
     """Move synthetic cases to or from ``agency`` until it owns ``wanted`` cases; returns how
     many were moved. A moved case keeps its content; its owner grants move with it."""
     from casebook.models import Agency
@@ -295,7 +302,7 @@ def reassign(
         )
 
 
-def write_shares(args: argparse.Namespace, agency: Any, rng: random.Random) -> None:
+def write_shares(args: argparse.Namespace, agency: "Agency", rng: random.Random) -> None:
     """Shares to the test agency (live, expired, revoked) and between other agencies."""
     from django.utils import timezone
 
@@ -313,9 +320,9 @@ def write_shares(args: argparse.Namespace, agency: Any, rng: random.Random) -> N
     live, expired, revoked = args.visible - args.own, args.expired, args.revoked
     chosen = rng.sample(cases, live + expired + revoked)
     levels = [level for level, weight in LEVEL_WEIGHTS for _ in range(weight)]
-    shares: list[Any] = []
+    shares: list[CaseShare] = []
 
-    def share(case: Any, recipient_id: int, **values: Any) -> None:
+    def share(case: Case, recipient_id: int, **values: Any) -> None:
         values.setdefault("level", rng.choice(levels))
         values.setdefault("include_protected", rng.random() < 0.25)
         shares.append(
@@ -360,10 +367,10 @@ def write_shares(args: argparse.Namespace, agency: Any, rng: random.Random) -> N
     write_grants([s for s in shares if s.ended_at is None])
 
 
-def write_grants(shares: Sequence[Any]) -> None:
-    """The grants of open shares, as ``cases.sharing`` gives them: the level's permissions,
-    plus ``view_protected`` when the share includes protected identities, each carrying the
-    share and its expiry."""
+def write_grants(shares: Sequence["CaseShare"]) -> None:
+    """The grants of open shares, as ``cases.services.case_share`` gives them: the level's
+    permissions, plus ``view_protected`` when the share includes protected identities, each
+    carrying the share and its expiry."""
     from casebook.models import Agency
     from cases.models import CaseGroupObjectPermission, CaseShare
     from cases.selectors import permission_id
@@ -387,7 +394,7 @@ def write_grants(shares: Sequence[Any]) -> None:
     CaseGroupObjectPermission.objects.bulk_create(grants, batch_size=5000)
 
 
-def describe_arrangement(agency: Any, *, reused: bool) -> Arrangement:
+def describe_arrangement(agency: "Agency", *, reused: bool) -> Arrangement:
     from django.db.models import Q
     from django.utils import timezone
 
@@ -433,7 +440,7 @@ def unfiltered() -> Iterator[None]:
     def everything(*args: Any, **kwargs: Any) -> Value:
         return Value(True, output_field=BooleanField())
 
-    def count_cases(user: Any, *, filters: Any = None) -> int:
+    def count_cases(user: "User", *, filters: Any = None) -> int:
         return selectors.case_list(user, filters=filters).count()
 
     modules = [
@@ -453,7 +460,7 @@ def unfiltered() -> Iterator[None]:
         yield
 
 
-def list_source(user: Any) -> Any:
+def list_source(user: "User") -> Any:
     """What the case list page paginates: ``CaseResults`` if the selectors have it (count on
     the grants, ids first, then the page's rows), else the ``case_list`` queryset."""
     from cases import selectors
@@ -462,7 +469,7 @@ def list_source(user: Any) -> Any:
     return results(user) if results is not None else selectors.case_list(user)
 
 
-def check_unfiltered(user: Any) -> None:
+def check_unfiltered(user: "User") -> None:
     from django.core.paginator import Paginator
 
     from cases.models import Case
@@ -532,11 +539,11 @@ def measure_pair(
     return timings[0], timings[1]
 
 
-def page_call(client: Any, url: str) -> Callable[[], int]:
+def page_call(client: "Client", url: str) -> Callable[[], int]:
     return lambda: client.get(url).status_code
 
 
-def selector_call(user: Any, page: int) -> Callable[[], int]:
+def selector_call(user: "User", page: int) -> Callable[[], int]:
     """The list page's reads as its paginator runs them (count, then one page), for a fresh
     request: the user's agency groups, cached on the user object, are read again."""
 
@@ -576,7 +583,7 @@ def measure(args: argparse.Namespace) -> list[tuple[Timing, Timing]]:
     return pairs
 
 
-def explain_selector(user: Any) -> None:
+def explain_selector(user: "User") -> None:
     for label, context in (("filtered", nullcontext), ("unfiltered", unfiltered)):
         with context(), QueryTimer() as timer:
             selector_call(user, 1)()

@@ -20,15 +20,15 @@ import ipaddress
 from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from typing import Any
 from uuid import UUID
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 
-from casebook.models import AccessLog
-from cases.models import Case
+from casebook.auth import RequestUser
+from casebook.caselookups import CaseRef, lookups
+from casebook.models import AccessLog, Member
 
 MAX_PATH = AccessLog._meta.get_field("path").max_length or 500
 MAX_DETAIL = AccessLog._meta.get_field("detail").max_length or 255
@@ -109,7 +109,7 @@ def record(
     *,
     action: str,
     object_type: str,
-    case: Case | None = None,
+    case: CaseRef | None = None,
     object_uuid: UUID | str | None = None,
     detail: str = "",
 ) -> None:
@@ -132,7 +132,7 @@ def record(
         return
     _write(
         context.request,
-        user=getattr(context.request, "user", None),
+        user=_user_of(context.request),
         remote_addr=context.remote_addr,
         action=action,
         object_type=object_type,
@@ -144,7 +144,9 @@ def record(
     context.written.add(key)
 
 
-def record_refusal(*, user: Any, case: Case | None, action: str, detail: str) -> None:
+def record_refusal(
+    *, user: RequestUser | None, case: CaseRef | None, action: str, detail: str
+) -> None:
     """Write a "refused" row: ``user`` attempted ``action`` (e.g. "share") on ``case`` and a
     service refused it (``detail`` says why). For views that catch a service's
     ``ValidationError``; 404s and 403s are logged by the middleware already.
@@ -176,7 +178,7 @@ def record_csrf_failure(request: HttpRequest, *, reason: str) -> None:
 def _write(
     request: HttpRequest | None,
     *,
-    user: Any,
+    user: RequestUser | None,
     remote_addr: str | None,
     action: str,
     attempted: str = "",
@@ -186,12 +188,12 @@ def _write(
     object_uuid: UUID | str | None,
     detail: str,
 ) -> AccessLog:
-    if user is not None and not getattr(user, "is_authenticated", False):
-        user = None
-    member = getattr(user, "member", None) if user is not None else None
+    # Nobody signed in is logged as nobody (no user, no agency).
+    signed_in = user if user is not None and user.is_authenticated else None
+    member: Member | None = getattr(signed_in, "member", None)
     return AccessLog.objects.create(
-        user=user,
-        username=user.get_username() if user is not None else "",
+        user=signed_in,
+        username=signed_in.get_username() if signed_in is not None else "",
         agency_id=member.agency_id if member is not None else None,
         case_id=case_id,
         case_reference=case_reference,
@@ -203,6 +205,13 @@ def _write(
         remote_addr=remote_addr,
         detail=detail[:MAX_DETAIL],
     )
+
+
+def _user_of(request: HttpRequest) -> RequestUser | None:
+    # ``AuthenticationMiddleware`` sets ``request.user``; a request refused before it ran has
+    # none, and is logged as nobody's.
+    user: RequestUser | None = getattr(request, "user", None)
+    return user
 
 
 def _page_detail(request: HttpRequest, detail: str = "") -> str:
@@ -252,18 +261,14 @@ def _record_refused_request(request: HttpRequest, *, attempted: str, outcome: st
     case_id, case_reference = None, ""
     case_uuid = kwargs.get("case")
     if isinstance(case_uuid, UUID):
-        # The one lookup of a case outside the permission-aware selectors. It is safe: the id
-        # and reference go into the log row only, which the owner agency's supervisors read to
-        # see who tried to reach their case; the requester gets the same 404 or 403 whether
-        # the case exists or not, and their own supervisors are not shown the reference of a
-        # case they may not see (``casebook.selectors.access_log_for_supervisor``).
-        row = Case.objects.filter(uuid=case_uuid).values_list("pk", "reference").first()
+        # Who tried to reach which case, for the owner's supervisors (``caselookups``).
+        row = lookups().id_and_reference(case_uuid)
         if row is not None:
             case_id, case_reference = row
     context = _current.get()
     _write(
         request,
-        user=getattr(request, "user", None),
+        user=_user_of(request),
         remote_addr=context.remote_addr if context is not None else client_address(request),
         action=AccessLog.Action.REFUSED,
         attempted=attempted,

@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
 from casebook import access, listparams, selectors
+from casebook.auth import AuthenticatedHttpRequest
 from casebook.forms import StyledFormMixin
 from casebook.models import AccessLog
 
@@ -111,8 +112,8 @@ class LogPage:
         start = (number - 1) * PAGE_SIZE
         rows = list(entries[start : start + PAGE_SIZE + 1])
         for entry in rows:
-            entry.action_label = ACTION_LABELS.get(entry.action, entry.action)  # type: ignore[attr-defined]
-            entry.attempt_label = ATTEMPT_LABELS.get(entry.attempted, entry.attempted)  # type: ignore[attr-defined]
+            entry.action_label = ACTION_LABELS.get(entry.action, entry.action)  # type: ignore[attr-defined]  # for the template
+            entry.attempt_label = ATTEMPT_LABELS.get(entry.attempted, entry.attempted)  # type: ignore[attr-defined]  # for the template
         return cls(number, rows[:PAGE_SIZE], len(rows) > PAGE_SIZE)
 
     def __iter__(self) -> Iterator[AccessLog]:
@@ -136,7 +137,7 @@ class LogPage:
 
 @login_required
 @require_GET
-def access_log(request: HttpRequest) -> HttpResponse:
+def access_log(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = AccessLogFilterForm(request.GET)
     entries = selectors.access_log_for_supervisor(request.user, filters=form.filters())
     page = LogPage.read(entries, listparams.page_number(request.GET))
@@ -153,7 +154,7 @@ def access_log(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
-def access_log_export(request: HttpRequest) -> StreamingHttpResponse:
+def access_log_export(request: AuthenticatedHttpRequest) -> StreamingHttpResponse:
     """The filtered log as CSV, streamed; the export is itself written to the log."""
     form = AccessLogFilterForm(request.GET)
     entries = selectors.access_log_for_supervisor(request.user, filters=form.filters())
@@ -205,7 +206,7 @@ def csv_lines(entries: Iterable[AccessLog]) -> Iterator[str]:
                     entry.attempted,
                     entry.object_type,
                     entry.object_uuid or "",
-                    entry.case_reference if entry.case_visible else "",  # type: ignore[attr-defined]
+                    entry.case_reference if entry.case_visible else "",  # type: ignore[attr-defined]  # the selector annotates it
                     entry.detail,
                     entry.path,
                     entry.remote_addr or "",

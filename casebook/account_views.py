@@ -1,12 +1,14 @@
 """A member's own password: choosing it with a one-time link, changing it, and resetting it
 by e-mail. Nobody else ever chooses it (see ``casebook.accounts``)."""
 
-from typing import Any, cast
+from typing import Any
 
 from django.contrib import messages
+from django.contrib.auth import forms as auth_forms
 from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
@@ -16,6 +18,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from casebook import accounts, services
+from casebook.auth import AuthenticatedHttpRequest
 from casebook.forms import PasswordChangeForm, PasswordResetForm, SetPasswordForm
 
 LINK_REFUSED = {
@@ -65,7 +68,7 @@ def set_password(request: HttpRequest, token: str) -> HttpResponse:
 @login_required
 @never_cache
 @require_http_methods(["GET", "POST"])
-def password_change(request: HttpRequest) -> HttpResponse:
+def password_change(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Change one's own password: the current one, then the new one twice."""
     form = PasswordChangeForm(request.user, request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -75,7 +78,7 @@ def password_change(request: HttpRequest) -> HttpResponse:
         except ValidationError as error:
             form.add_error("new_password1", error.messages)
         else:
-            update_session_auth_hash(request, cast(Any, request.user))
+            update_session_auth_hash(request, request.user)
             messages.success(request, _("Your password was changed."))
             return redirect("dashboard")
     required = accounts.password_change_required(request.user)
@@ -100,7 +103,7 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
     template_name = "casebook/account/password_reset_confirm.html"
     success_url = reverse_lazy("password_reset_complete")
 
-    def form_valid(self, form: Any) -> HttpResponse:
+    def form_valid(self, form: "auth_forms.SetPasswordForm[User]") -> HttpResponse:
         password = form.cleaned_data["new_password1"]
         services.account_password_set(user=form.user, password=password)
         del self.request.session[auth_views.INTERNAL_RESET_SESSION_TOKEN]

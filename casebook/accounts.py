@@ -13,20 +13,54 @@ from collections.abc import Callable
 from datetime import timedelta
 from functools import partial
 from typing import Any
+from uuid import UUID
 
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.core.mail import send_mail
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
 from casebook import access
-from casebook.models import AccessLog, Agency, PasswordLink
+from casebook.auth import RequestUser
+from casebook.models import AccessLog, Agency, Member, PasswordLink
 
 # --- demo mode -----------------------------------------------------------------------------
+
+
+# The users ``seed_demo`` creates (``casebook.demo.agencies.MEMBERS``; a test keeps the two
+# equal). Named here because the core must not import the demo, which imports the core.
+DEMO_USERNAMES = frozenset(
+    {
+        "investigator.pa",
+        "supervisor.pa",
+        "analyst.pa",
+        "prosecutor.pa",
+        "supervisor.mp.pa",
+        "investigator.cr",
+        "supervisor.cr",
+        "prosecutor.cr",
+        "supervisor.factra.cr",
+        "investigator.co",
+        "supervisor.co",
+        "investigator.gt",
+        "supervisor.gt",
+        "investigator.hn",
+        "supervisor.hn",
+        "prosecutor.mx",
+        "supervisor.mx",
+        "analyst.regional",
+        "supervisor.regional",
+        "investigator.mp.pa",
+        "investigator.factra.cr",
+        "investigator.mx",
+        "investigator.regional",
+    }
+)
 
 
 def demo_mode() -> bool:
@@ -36,12 +70,10 @@ def demo_mode() -> bool:
     return bool(settings.DEBUG and getattr(settings, "CASEBOOK_DEMO_MODE", True))
 
 
-def is_demo_user(user: Any) -> bool:
+def is_demo_user(user: User) -> bool:
     """Whether ``user`` is one of the demo users of ``seed_demo``, in demo mode."""
     if not demo_mode():
         return False
-    from casebook.demo.agencies import DEMO_USERNAMES  # the demo package is heavy
-
     return user.get_username() in DEMO_USERNAMES
 
 
@@ -55,7 +87,7 @@ def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def password_link_issue(*, user: Any, purpose: str, actor: Any) -> str:
+def password_link_issue(*, user: User, purpose: str, actor: User | None) -> str:
     """Issue a one-time link for ``user`` to set their own password; returns its token (to
     send or print, never to store). Earlier unused links of the user die. Expires after
     ``CASEBOOK_ENROLMENT_HOURS``. Call inside the caller's transaction."""
@@ -125,13 +157,13 @@ def email_send(*, to: str, template: str, context: dict[str, Any]) -> None:
 
 def record_account_action(
     *,
-    actor: Any,
+    actor: User | None,
     action: str,
     what: str,
     target: str,
     agency: Agency | None = None,
     object_type: str = "user",
-    object_uuid: Any = None,
+    object_uuid: UUID | None = None,
 ) -> AccessLog:
     """Write the access-log row of an administrator's or supervisor's action on an account
     (``AccessLog.Action.ACCOUNT``) or an agency (``AccessLog.Action.AGENCY``), under the
@@ -144,7 +176,7 @@ def record_account_action(
     context = access.current()
     request = context.request if context is not None else None
     user = actor if getattr(actor, "is_authenticated", False) else None
-    member = getattr(user, "member", None) if user is not None else None
+    member: Member | None = getattr(user, "member", None) if user is not None else None
     row_agency = member.agency if member is not None else agency
     return AccessLog.objects.create(
         user=user,
@@ -177,10 +209,10 @@ ALWAYS_OPEN = frozenset(
 )
 
 
-def password_change_required(user: Any) -> bool:
+def password_change_required(user: User) -> bool:
     """Whether ``user`` must change their password before anything else (somebody else chose
     it). The demo users in demo mode keep the demo password."""
-    member = getattr(user, "member", None)
+    member: Member | None = getattr(user, "member", None)
     return bool(member is not None and member.password_change_required) and not is_demo_user(user)
 
 
@@ -195,9 +227,13 @@ class PasswordChangeRequiredMiddleware:
         return self.get_response(request)
 
     def process_view(
-        self, request: HttpRequest, view: Any, args: Any, kwargs: Any
+        self,
+        request: HttpRequest,
+        view: Callable[..., HttpResponseBase],
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
     ) -> HttpResponse | None:
-        user = getattr(request, "user", None)
+        user: RequestUser | None = getattr(request, "user", None)
         if user is None or not user.is_authenticated or not password_change_required(user):
             return None
         match = request.resolver_match

@@ -9,26 +9,39 @@ Agencies and members are never deleted (cases, grants and history point at them)
 deactivated instead. Case content is not in the admin at all (see ``cases/admin.py``).
 """
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
+from django.contrib.auth.models import User
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.forms import ModelForm
+from django.db.models import Model, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from casebook import accounts, services
+from casebook.auth import signed_in_user
 from casebook.models import Agency, Country, Member
+
+# The admin's classes are generic only in django-stubs: subscripted for mypy, plain at run
+# time (where ``ModelAdmin[Country]`` would raise).
+if TYPE_CHECKING:
+    _CountryModelAdmin = admin.ModelAdmin[Country]
+    _MemberModelForm = forms.ModelForm[Member]
+    _UserModelForm = forms.ModelForm[User]
+    _UserAdmin = UserAdmin[User]
+else:
+    _CountryModelAdmin = admin.ModelAdmin
+    _MemberModelForm = _UserModelForm = forms.ModelForm
+    _UserAdmin = UserAdmin
 
 
 @admin.register(Country)
-class CountryAdmin(admin.ModelAdmin):
+class CountryAdmin(_CountryModelAdmin):
     """Read-only: the 23 member states are loaded by a data migration."""
 
     list_display = ("code", "name", "conference")
@@ -38,20 +51,20 @@ class CountryAdmin(admin.ModelAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+    def has_change_permission(self, request: HttpRequest, obj: Country | None = None) -> bool:
         return False
 
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+    def has_delete_permission(self, request: HttpRequest, obj: Country | None = None) -> bool:
         return False
 
 
 class _NoDeleteMixin:
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return False
 
 
 @admin.register(Agency)
-class AgencyAdmin(_NoDeleteMixin, SimpleHistoryAdmin):
+class AgencyAdmin(_NoDeleteMixin, SimpleHistoryAdmin):  # type: ignore[misc]  # simple-history is untyped
     list_display = ("name", "acronym", "country", "kind", "contact_point")
     list_filter = ("kind", "country")
     list_select_related = ("country",)
@@ -59,15 +72,18 @@ class AgencyAdmin(_NoDeleteMixin, SimpleHistoryAdmin):
     readonly_fields = ("uuid", "group", "created_at")
     fields = ("name", "acronym", "country", "kind", "contact_point", *readonly_fields)
 
-    def save_model(self, request: HttpRequest, obj: Agency, form: ModelForm, change: bool) -> None:
+    def save_model(
+        self, request: HttpRequest, obj: Agency, form: "forms.ModelForm[Agency]", change: bool
+    ) -> None:
+        actor = signed_in_user(request)
         values = {name: form.cleaned_data[name] for name in AGENCY_FIELDS}
         if change:
             # Logged, and a new country or contact point is notified to its supervisors.
-            services.agency_update(actor=request.user, agency=obj, **values)
+            services.agency_update(actor=actor, agency=obj, **values)
             return
         # A new agency gets its Group from the service; the admin then carries on with ``obj``
         # (log entry, redirect), so it takes on the saved row's identity.
-        created = services.agency_create(actor=request.user, **values)
+        created = services.agency_create(actor=actor, **values)
         for field in Agency._meta.concrete_fields:
             setattr(obj, field.attname, getattr(created, field.attname))
         obj._state.adding = False
@@ -78,18 +94,21 @@ AGENCY_FIELDS = ("name", "acronym", "country", "kind", "contact_point")
 
 
 @admin.action(description=_("E-mail a one-time link to choose a password"))
-def send_password_link(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: Any) -> None:
+def send_password_link(
+    modeladmin: "admin.ModelAdmin[User] | admin.ModelAdmin[Member]",
+    request: HttpRequest,
+    queryset: "QuerySet[User] | QuerySet[Member]",
+) -> None:
     """The one thing an administrator may do about someone's password: send them a link to
     choose it themselves (logged under the administrator's name)."""
-    user_model = get_user_model()
-    users = (
-        queryset if queryset.model is user_model else user_model.objects.filter(member__in=queryset)
-    )
+    actor = signed_in_user(request)
+    if queryset.model is User:
+        users = queryset
+    else:  # the member admin's selection (mypy narrows only the ``is`` branch)
+        users = User.objects.filter(member__in=cast("QuerySet[Member]", queryset))
     for user in users:
         try:
-            services.member_link_send(
-                actor=request.user, user=user, base_url=accounts.base_url(request)
-            )
+            services.member_link_send(actor=actor, user=user, base_url=accounts.base_url(request))
         except ValidationError as error:
             modeladmin.message_user(
                 request, f"{user.get_username()}: {' '.join(error.messages)}", messages.ERROR
@@ -100,11 +119,11 @@ def send_password_link(modeladmin: admin.ModelAdmin, request: HttpRequest, query
             )
 
 
-class MemberAdminForm(ModelForm):
+class MemberAdminForm(_MemberModelForm):
     """Seats the first supervisor of an agency; shows what
     ``services.agency_first_supervisor_seat`` would refuse next to the fields."""
 
-    actor: Any = None  # set per request by ``MemberAdmin.get_form``
+    actor: User | None = None  # set per request by ``MemberAdmin.get_form``
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -117,7 +136,7 @@ class MemberAdminForm(ModelForm):
 
 
 @admin.register(Member)
-class MemberAdmin(_NoDeleteMixin, SimpleHistoryAdmin):
+class MemberAdmin(_NoDeleteMixin, SimpleHistoryAdmin):  # type: ignore[misc]  # simple-history is untyped
     """Members are read-only here except for seating an agency's first supervisor: roles,
     e-mail and status are the supervisors' (member pages) or the user admin's."""
 
@@ -154,22 +173,25 @@ class MemberAdmin(_NoDeleteMixin, SimpleHistoryAdmin):
         "created_at",
     )
 
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+    def has_change_permission(self, request: HttpRequest, obj: Member | None = None) -> bool:
         # Only the agency's supervisors change roles (recorded and notified there).
         return False
 
-    def get_fields(self, request: HttpRequest, obj: Member | None = None) -> Any:
+    def get_fields(self, request: HttpRequest, obj: Member | None = None) -> tuple[str, ...]:
         return self.fields if obj else self.add_fields
 
-    def get_readonly_fields(self, request: HttpRequest, obj: Member | None = None) -> Any:
+    def get_readonly_fields(
+        self, request: HttpRequest, obj: Member | None = None
+    ) -> tuple[str, ...]:
         # All of them, for the history's "revert" page too (which asks no permission first).
         return self.fields if obj else ()
 
     def get_form(
-        self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any
-    ) -> Any:
-        form = super().get_form(request, obj, change=change, **kwargs)
-        form.actor = request.user  # a class made for this request by modelform_factory
+        self, request: HttpRequest, obj: Member | None = None, change: bool = False, **kwargs: Any
+    ) -> type[MemberAdminForm]:
+        # ModelAdmin.get_form subclasses ``self.form`` for this request (modelform_factory).
+        form: type[MemberAdminForm] = super().get_form(request, obj, change=change, **kwargs)
+        form.actor = signed_in_user(request)
         if obj is None:
             form.base_fields["user"].help_text = _(
                 "Seated as the agency's first supervisor. Their password is cleared and a "
@@ -189,11 +211,13 @@ class MemberAdmin(_NoDeleteMixin, SimpleHistoryAdmin):
     def is_active(self, obj: Member) -> bool:
         return bool(obj.user.is_active)
 
-    def save_model(self, request: HttpRequest, obj: Member, form: ModelForm, change: bool) -> None:
+    def save_model(
+        self, request: HttpRequest, obj: Member, form: MemberAdminForm, change: bool
+    ) -> None:
         if change:
             raise PermissionDenied
         created = services.agency_first_supervisor_seat(
-            actor=request.user,
+            actor=signed_in_user(request),
             user=obj.user,
             agency=obj.agency,
             base_url=accounts.base_url(request),
@@ -206,10 +230,7 @@ class MemberAdmin(_NoDeleteMixin, SimpleHistoryAdmin):
         obj._state.db = created._state.db
 
 
-User = get_user_model()
-
-
-class UserAddForm(ModelForm):
+class UserAddForm(_UserModelForm):
     """A new account, without a password: its owner chooses one with a one-time link."""
 
     class Meta:
@@ -222,8 +243,8 @@ class UserAddForm(ModelForm):
         self.fields["email"].help_text = _("One-time links to choose a password go here.")
 
 
-class UserChangeForm(forms.ModelForm):
-    actor: Any = None  # set per request by ``CasebookUserAdmin.get_form``
+class UserChangeForm(_UserModelForm):
+    actor: User  # set per request by ``CasebookUserAdmin.get_form``
 
     class Meta:
         model = User
@@ -239,7 +260,7 @@ class UserChangeForm(forms.ModelForm):
         return data
 
 
-class CasebookUserAdmin(UserAdmin):
+class CasebookUserAdmin(_UserAdmin):
     """Django's user admin without passwords: nobody sets or changes another person's
     password here, they can only e-mail them a link to choose it. Group membership is
     read-only too: an agency's Group holds its grants on cases, so joining it is done by
@@ -257,17 +278,18 @@ class CasebookUserAdmin(UserAdmin):
     )
     readonly_fields = ("username", "groups", "last_login", "date_joined")
 
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+    def has_delete_permission(self, request: HttpRequest, obj: User | None = None) -> bool:
         return False
 
-    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+    def get_readonly_fields(self, request: HttpRequest, obj: User | None = None) -> tuple[str, ...]:
         return self.readonly_fields if obj else ()
 
     def get_form(
-        self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any
-    ) -> Any:
-        form: Any = super().get_form(request, obj, change=change, **kwargs)
-        form.actor = request.user
+        self, request: HttpRequest, obj: User | None = None, change: bool = False, **kwargs: Any
+    ) -> "type[forms.ModelForm[User]]":
+        form = super().get_form(request, obj, change=change, **kwargs)
+        if issubclass(form, UserChangeForm):  # made for this request (modelform_factory)
+            form.actor = signed_in_user(request)
         return form
 
     def user_change_password(
@@ -275,14 +297,17 @@ class CasebookUserAdmin(UserAdmin):
     ) -> HttpResponse:
         raise PermissionDenied
 
-    def save_model(self, request: HttpRequest, obj: Any, form: ModelForm, change: bool) -> None:
+    def save_model(
+        self, request: HttpRequest, obj: User, form: UserAddForm | UserChangeForm, change: bool
+    ) -> None:
+        actor = signed_in_user(request)
         data = form.cleaned_data
         if change:
             values = {name: data[name] for name in services.ADMIN_USER_FIELDS if name in data}
-            services.user_update(actor=request.user, user=obj, values=values)
+            services.user_update(actor=actor, user=obj, values=values)
             return
         created = services.user_create(
-            actor=request.user,
+            actor=actor,
             username=data["username"],
             email=data["email"],
             first_name=data.get("first_name", ""),
@@ -298,11 +323,13 @@ admin.site.unregister(User)
 admin.site.register(User, CasebookUserAdmin)
 
 
-def _sign_in_through_casebook(request: HttpRequest, extra_context: Any = None) -> HttpResponse:
+def _sign_in_through_casebook(
+    request: HttpRequest, extra_context: dict[str, Any] | None = None
+) -> HttpResponse:
     # Administrators sign in on Casebook's own page, so that the lockout, the second factor and
     # the access log apply to them exactly as to members; the admin's own form would be a
     # second door to keep in step.
     return redirect_to_login(request.get_full_path(), login_url=reverse("login"))
 
 
-admin.site.login = _sign_in_through_casebook  # type: ignore[method-assign]
+admin.site.login = _sign_in_through_casebook  # type: ignore[method-assign]  # replaces its sign-in form

@@ -7,4 +7,4 @@ class CasebookConfig(AppConfig):
     verbose_name = _("Casebook: countries, agencies and members")
 
     def ready(self) -> None:
-        from casebook import checks  # noqa: F401  (registers the system checks)
+        from casebook import checks  # noqa: F401  # local import: registers the system checks once apps are ready

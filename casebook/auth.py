@@ -6,9 +6,38 @@ permissions are computed from the ``Member`` row, so changing a role takes effec
 request and there is no second copy of the roles to keep in step.
 """
 
-from typing import Any
+from typing import TypeAlias
 
 from django.contrib.auth.backends import BaseBackend, ModelBackend
+from django.contrib.auth.models import AnonymousUser, User
+from django.core.exceptions import PermissionDenied
+from django.db.models import Model
+from django.http import HttpRequest
+
+from casebook.models import Member
+
+# Who acts. Members and administrators are Django's ``User`` (AUTH_USER_MODEL is the default);
+# ``request.user`` may also be nobody signed in, and code handed it says so with this type.
+RequestUser: TypeAlias = User | AnonymousUser
+
+
+class AuthenticatedHttpRequest(HttpRequest):
+    """The request of a view behind ``login_required``: its user is signed in. A type for
+    annotations only (django-stubs' recipe); Django still builds a plain ``HttpRequest``."""
+
+    user: User
+
+
+def signed_in_user(request: HttpRequest) -> User:
+    """The request's user, where a sign-in check has already run (the admin's own, or
+    ``login_required``) but the signature cannot say so. Nobody signed in is refused
+    (``PermissionDenied``): a path that lost its check fails closed instead of acting as
+    nobody."""
+    user = request.user
+    if not user.is_authenticated:
+        raise PermissionDenied
+    return user
+
 
 VIEW_CASE = "cases.view_case"
 ADD_CASE = "cases.add_case"
@@ -27,22 +56,27 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
 }
 
 
-def role_permissions(user: Any) -> frozenset[str]:
+# The attribute of a user object that holds its role permissions for the rest of the request.
+_CACHE = "_casebook_role_perms"
+
+
+def role_permissions(user: RequestUser) -> frozenset[str]:
     """The model-level permissions a user's roles give; none without an active membership."""
     if not getattr(user, "is_active", False) or getattr(user, "is_anonymous", True):
         return frozenset()
-    cached = getattr(user, "_casebook_role_perms", None)
+    cached: frozenset[str] | None = getattr(user, _CACHE, None)
     if cached is not None:
         return cached
-    member = getattr(user, "member", None)
+    member: Member | None = getattr(user, "member", None)
     perms: frozenset[str] = frozenset()
     if member is not None:
         perms = frozenset().union(*(ROLE_PERMISSIONS[role] for role in member.roles))
-    user._casebook_role_perms = perms
+    # setattr, not vars(): request.user is a lazy proxy that passes setattr on to the user.
+    setattr(user, _CACHE, perms)
     return perms
 
 
-def may(user: Any, perm: str) -> bool:
+def may(user: RequestUser, perm: str) -> bool:
     """Whether the user's roles allow ``perm``. Unlike ``user.has_perm``, a superuser gets
     nothing here: model-level checks on case work go through this function."""
     return perm in role_permissions(user)
@@ -51,12 +85,12 @@ def may(user: Any, perm: str) -> bool:
 class RolePermissionBackend(BaseBackend):
     """Grants model-level permissions by role. Never grants anything on an object."""
 
-    def get_all_permissions(self, user_obj: Any, obj: Any = None) -> set[str]:
+    def get_all_permissions(self, user_obj: RequestUser, obj: Model | None = None) -> set[str]:
         if obj is not None:
             return set()
         return set(role_permissions(user_obj))
 
-    def has_perm(self, user_obj: Any, perm: str, obj: Any = None) -> bool:
+    def has_perm(self, user_obj: RequestUser, perm: str, obj: Model | None = None) -> bool:
         return obj is None and perm in role_permissions(user_obj)
 
 
@@ -69,8 +103,8 @@ class PasswordBackend(ModelBackend):
     answers those before asking any backend.
     """
 
-    def get_user_permissions(self, user_obj: Any, obj: Any = None) -> set[str]:
+    def get_user_permissions(self, user_obj: RequestUser, obj: Model | None = None) -> set[str]:
         return set()
 
-    def get_group_permissions(self, user_obj: Any, obj: Any = None) -> set[str]:
+    def get_group_permissions(self, user_obj: RequestUser, obj: Model | None = None) -> set[str]:
         return set()

@@ -1,14 +1,18 @@
 """System checks for a production deployment."""
 
 import os
+from collections.abc import Sequence
 from typing import Any
 
+from django.apps import AppConfig
 from django.conf import settings
 from django.core.checks import Error, Tags, Warning, register
 
 
 @register(Tags.security, deploy=True)
-def production_settings(app_configs: Any, **kwargs: Any) -> list[Warning | Error]:
+def production_settings(
+    app_configs: Sequence[AppConfig] | None, **kwargs: Any
+) -> list[Warning | Error]:
     problems: list[Warning | Error] = []
     if settings.DATABASES["default"]["ENGINE"].endswith("sqlite3"):
         problems.append(

@@ -3,13 +3,13 @@ from typing import Any
 
 from django.http import HttpRequest
 
-from casebook.auth import role_permissions
+from casebook.auth import RequestUser, role_permissions
 from casebook.selectors import unread_notification_count
 
 
 def membership(request: HttpRequest) -> dict[str, Any]:
     """The signed-in user's membership and role permissions, for the navigation bar."""
-    user = getattr(request, "user", None)
+    user: RequestUser | None = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {"membership": None, "role_perms": frozenset(), "unread_notifications": 0}
     # Templates decide which buttons to show from the roles, never from ``perms``: Django's

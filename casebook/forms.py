@@ -1,24 +1,37 @@
 """Form helpers shared by every app: Bootstrap classes on every widget."""
 
-from typing import Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.contrib.auth import forms as auth_forms
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import User
 from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from casebook.models import Agency, Member
 
+# Some of Django's form classes are generic only in django-stubs: subscripted for mypy, plain
+# at run time (where ``ModelForm[Agency]`` would raise). The mixin is a form for mypy only.
+if TYPE_CHECKING:
+    _FormMixinBase = forms.BaseForm
+    _AgencyModelForm = forms.ModelForm[Agency]
+    _SetPasswordForm = auth_forms.SetPasswordForm[User]
+else:
+    _FormMixinBase = object
+    _AgencyModelForm = forms.ModelForm
+    _SetPasswordForm = auth_forms.SetPasswordForm
 
-class StyledFormMixin:
+
+class StyledFormMixin(_FormMixinBase):
     """Adds Bootstrap's classes to every widget, and ``is-invalid`` where a field has errors,
     with ``aria-invalid`` so that screen readers announce it."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[call-arg]
-        for field in self.fields.values():  # type: ignore[attr-defined]
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
             widget = field.widget
             if isinstance(widget, forms.CheckboxInput | forms.CheckboxSelectMultiple):
                 css = "form-check-input"
@@ -29,9 +42,9 @@ class StyledFormMixin:
             widget.attrs["class"] = f"{widget.attrs.get('class', '')} {css}".strip()
 
     def full_clean(self) -> None:
-        super().full_clean()  # type: ignore[misc]
-        for name in self.errors:  # type: ignore[attr-defined]
-            field = self.fields.get(name)  # type: ignore[attr-defined]
+        super().full_clean()
+        for name in self.errors:
+            field = self.fields.get(name)
             if field is not None:
                 field.widget.attrs["class"] += " is-invalid"
                 field.widget.attrs["aria-invalid"] = "true"
@@ -65,7 +78,9 @@ class MemberEditForm(StyledFormMixin, forms.Form):
     roles = _roles_field()
 
     @classmethod
-    def for_member(cls, member: Member, actor: Any, data: Any = None) -> "MemberEditForm":
+    def for_member(
+        cls, member: Member, actor: User, data: Mapping[str, Any] | None = None
+    ) -> "MemberEditForm":
         initial = {
             "first_name": member.user.first_name,
             "last_name": member.user.last_name,
@@ -112,7 +127,7 @@ class MemberAddForm(StyledFormMixin, forms.Form):
 # --- the member's own password -------------------------------------------------------------
 
 
-class SetPasswordForm(StyledFormMixin, auth_forms.SetPasswordForm):
+class SetPasswordForm(StyledFormMixin, _SetPasswordForm):
     """Choose a password (a one-time link, or a reset by e-mail), twice, with the rules."""
 
 
@@ -127,7 +142,7 @@ class PasswordResetForm(StyledFormMixin, auth_forms.PasswordResetForm):
 # --- the agency's own settings ----------------------------------------------------------------
 
 
-class AgencySettingsForm(StyledFormMixin, forms.ModelForm):
+class AgencySettingsForm(StyledFormMixin, _AgencyModelForm):
     """What a supervisor decides for their own agency. The name and the country are the
     administrators' (``casebook.admin``)."""
 

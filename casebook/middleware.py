@@ -4,6 +4,8 @@ from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
 
+from casebook.auth import RequestUser
+
 # Everything Casebook serves comes from its own origin; nothing is loaded from a CDN.
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
@@ -21,7 +23,7 @@ class SecurityHeadersMiddleware:
         response.headers.setdefault(
             "Permissions-Policy", "geolocation=(), camera=(), microphone=()"
         )
-        user = getattr(request, "user", None)
+        user: RequestUser | None = getattr(request, "user", None)
         if user is not None and user.is_authenticated:
             # Case pages must not linger in shared browsers' or proxies' caches.
             response.headers.setdefault("Cache-Control", "no-store")

@@ -6,9 +6,14 @@ those INSERTs for as long as it runs. Migrations using these operations set ``at
 Django operation they extend does.
 """
 
-from typing import Any
+from typing import TYPE_CHECKING, cast
 
 from django.db import migrations, models
+from django.db.backends.base.schema import BaseDatabaseSchemaEditor
+from django.db.migrations.state import ProjectState
+
+if TYPE_CHECKING:  # importing it at run time needs psycopg, which SQLite installs lack
+    from django.db.backends.postgresql.schema import DatabaseSchemaEditor as PostgresEditor
 
 
 class AddIndexConcurrentlyOnPostgres(migrations.AddIndex):
@@ -16,14 +21,19 @@ class AddIndexConcurrentlyOnPostgres(migrations.AddIndex):
     atomic); as usual elsewhere."""
 
     def database_forwards(
-        self, app_label: str, schema_editor: Any, from_state: Any, to_state: Any
+        self,
+        app_label: str,
+        schema_editor: BaseDatabaseSchemaEditor,
+        from_state: ProjectState,
+        to_state: ProjectState,
     ) -> None:
         if schema_editor.connection.vendor != "postgresql":
             super().database_forwards(app_label, schema_editor, from_state, to_state)
             return
         model = to_state.apps.get_model(app_label, self.model_name)
         if self.allow_migrate_model(schema_editor.connection.alias, model):
-            schema_editor.add_index(model, self.index, concurrently=True)
+            postgres = cast("PostgresEditor", schema_editor)  # the vendor, checked above
+            postgres.add_index(model, self.index, concurrently=True)
 
 
 class DropColumnIndexConcurrentlyOnPostgres(migrations.AlterField):
@@ -31,7 +41,11 @@ class DropColumnIndexConcurrentlyOnPostgres(migrations.AlterField):
     the column's index, is made with DROP INDEX CONCURRENTLY."""
 
     def database_forwards(
-        self, app_label: str, schema_editor: Any, from_state: Any, to_state: Any
+        self,
+        app_label: str,
+        schema_editor: BaseDatabaseSchemaEditor,
+        from_state: ProjectState,
+        to_state: ProjectState,
     ) -> None:
         connection = schema_editor.connection
         if connection.vendor != "postgresql":
@@ -46,10 +60,15 @@ class DropColumnIndexConcurrentlyOnPostgres(migrations.AlterField):
         for name, info in constraints.items():
             if info["index"] and not info["unique"] and info["columns"] == [column]:
                 index = models.Index(fields=[self.name], name=name)
-                schema_editor.remove_index(model, index, concurrently=True)
+                postgres = cast("PostgresEditor", schema_editor)  # the vendor, checked above
+                postgres.remove_index(model, index, concurrently=True)
 
     def database_backwards(
-        self, app_label: str, schema_editor: Any, from_state: Any, to_state: Any
+        self,
+        app_label: str,
+        schema_editor: BaseDatabaseSchemaEditor,
+        from_state: ProjectState,
+        to_state: ProjectState,
     ) -> None:
         # ``AlterField`` goes back by altering forwards between the swapped states; this
         # class's forwards only drops, so go back as ``AlterField`` does (the index returns).

@@ -49,7 +49,7 @@ class Agency(models.Model):
 
     class ProtectedMatchPolicy(models.TextChoices):
         """Whether a value of one of the agency's protected identities (victim, witness,
-        informant) gives a cross-case match with another agency's case (``cases.hits``)."""
+        informant) gives a cross-case match with another agency's case (``cases.services.hits``)."""
 
         NONE = "none", _("No match on our protected identities")
         OWNER_DECIDES = (

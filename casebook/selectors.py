@@ -6,12 +6,12 @@ not disclosed). Who may manage members at all is a 403.
 """
 
 import datetime
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, overload
 from uuid import UUID
 
-from django.contrib.auth import get_user_model
+from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
 from django.db import connection
 from django.db.models import Exists, F, OuterRef, Q, QuerySet
@@ -19,20 +19,20 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from casebook.auth import MANAGE_MEMBERS, VIEW_ACCESS_LOG, VIEW_PROTECTED, may
+from casebook.auth import MANAGE_MEMBERS, VIEW_ACCESS_LOG, VIEW_PROTECTED, RequestUser, may
+from casebook.caselookups import lookups
 from casebook.models import AccessLog, Agency, Member, Notification, RoleChange
-from cases.models import Case
-from cases.selectors import visible_to
 
 
-def membership(user: Any) -> Member | None:
+def membership(user: RequestUser) -> Member | None:
     """The user's membership, or ``None`` (anonymous users, installation administrators)."""
-    if not getattr(user, "is_authenticated", False):
+    if not user.is_authenticated:
         return None
-    return getattr(user, "member", None)
+    member: Member | None = getattr(user, "member", None)
+    return member
 
 
-def managed_agency(user: Any) -> Agency:
+def managed_agency(user: RequestUser) -> Agency:
     """The agency whose members the user manages: their own, if their roles allow it.
 
     Raises ``PermissionDenied`` (403) for users without ``casebook.manage_members`` and for
@@ -44,13 +44,13 @@ def managed_agency(user: Any) -> Agency:
     return member.agency
 
 
-def member_list(user: Any) -> QuerySet[Member]:
+def member_list(user: RequestUser) -> QuerySet[Member]:
     """The members of the user's own agency, with their user rows; 403 as ``managed_agency``."""
     agency = managed_agency(user)
     return Member.objects.filter(agency=agency).select_related("user", "agency")
 
 
-def get_member_for_supervisor(user: Any, member_uuid: UUID | str) -> Member:
+def get_member_for_supervisor(user: RequestUser, member_uuid: UUID | str) -> Member:
     """A member of the user's own agency (404 for anyone else's), 403 as ``managed_agency``."""
     member = member_list(user).filter(uuid=member_uuid).first()
     if member is None:
@@ -95,7 +95,7 @@ class AccessLogResults:
     Iterating (the CSV export) and ``count()`` read the two parts as one condition.
     """
 
-    user: Any
+    user: RequestUser
     parts: tuple[QuerySet[AccessLog], ...]
 
     def count(self) -> int:
@@ -133,6 +133,7 @@ class AccessLogResults:
             return list(self._rows(AccessLog.objects.filter(pk__in=ids))[:stop])
         # A later page: its ids first, among narrow rows of the newest ``stop`` of each part,
         # then only its rows (not the rows of every page before it).
+        newest: QuerySet[AccessLog, Mapping[str, Any]]
         if len(self.parts) == 1:
             newest = self.parts[0].order_by("-at", "-id").values("pk")
         else:
@@ -140,12 +141,14 @@ class AccessLogResults:
         page_ids = [row["pk"] for row in newest[start:stop]]
         return list(self._rows(AccessLog.objects.filter(pk__in=page_ids)))
 
-    def _newest(self, stop: int | None, *fields: str) -> QuerySet[Any]:
+    def _newest(self, stop: int | None, *fields: str) -> QuerySet[AccessLog, dict[str, Any]]:
         """``fields`` of the newest ``stop`` entries of each part (all of them if ``stop`` is
         ``None``), as one query; in no particular order if there are several parts."""
         ordered = [part.order_by("-at", "-id") for part in self.parts]
+        newest: list[QuerySet[AccessLog, dict[str, Any]]]
         if len(ordered) == 1:
-            return ordered[0].values(*fields)[:stop]
+            only: QuerySet[AccessLog, dict[str, Any]] = ordered[0].values(*fields)[:stop]
+            return only
         if connection.features.supports_slicing_ordering_in_compound:
             newest = [part.values(*fields)[:stop] for part in ordered]
         else:
@@ -155,7 +158,8 @@ class AccessLogResults:
                 for part in ordered
             ]
         # UNION, not UNION ALL: an entry in both parts is listed once.
-        return newest[0].union(*newest[1:])
+        union: QuerySet[AccessLog, dict[str, Any]] = newest[0].union(*newest[1:])
+        return union
 
     def _either(self) -> QuerySet[AccessLog]:
         """Every entry of either part, as one queryset."""
@@ -168,14 +172,14 @@ class AccessLogResults:
 
     def _rows(self, entries: QuerySet[AccessLog]) -> QuerySet[AccessLog]:
         return (
-            entries.annotate(case_visible=visible_to(self.user, case_ref="case_id"))
+            entries.annotate(case_visible=lookups().visible(self.user, case_ref="case_id"))
             .select_related("agency")
             .order_by("-at", "-id")
         )
 
 
 def access_log_for_supervisor(
-    user: Any, *, filters: AccessLogFilters | None = None
+    user: RequestUser, *, filters: AccessLogFilters | None = None
 ) -> AccessLogResults:
     """The access-log entries a supervisor may read, newest first: every access to a case
     their agency owns, by anyone (who read our cases), and every access by a member of their
@@ -198,7 +202,7 @@ def access_log_for_supervisor(
 
 
 def _access_log_parts(
-    user: Any, agency_id: int, filters: AccessLogFilters
+    user: RequestUser, agency_id: int, filters: AccessLogFilters
 ) -> tuple[QuerySet[AccessLog], ...]:
     """The filtered entries about the agency's cases and those by its members; none when a
     filter names no user or no case the supervisor may see."""
@@ -212,22 +216,19 @@ def _access_log_parts(
         entries = entries.filter(at__lt=_start_of(filters.date_to + datetime.timedelta(days=1)))
     if filters.username:
         user_ids = _ids_or_subquery(
-            get_user_model().objects.filter(username__icontains=filters.username),
+            User.objects.filter(username__icontains=filters.username),
             limit=USER_ID_LIMIT,
         )
         if isinstance(user_ids, list) and not user_ids:
             return ()
         entries = entries.filter(user_id__in=user_ids)
     if filters.case_reference:
-        cases = Case.objects.filter(visible_to(user), reference__iexact=filters.case_reference)
-        case_ids = list(cases.values_list("pk", flat=True))
+        case_ids = lookups().visible_ids_by_reference(user, filters.case_reference)
         if not case_ids:
             return ()
         entries = entries.filter(case_id__in=case_ids)
     parts = [entries.filter(agency_id=agency_id)]
-    own_cases = _ids_or_subquery(
-        Case.objects.filter(owner_agency_id=agency_id), limit=OWN_CASE_LIMIT
-    )
+    own_cases = _ids_or_subquery(lookups().owned_by(agency_id), limit=OWN_CASE_LIMIT)
     if not isinstance(own_cases, list) or own_cases:
         parts.append(entries.filter(case_id__in=own_cases))
     return tuple(parts)
@@ -248,8 +249,9 @@ def _start_of(day: datetime.date) -> datetime.datetime:
 # --- notifications -------------------------------------------------------------------------
 
 
-def notification_list(user: Any) -> QuerySet[Notification]:
-    """The notifications of the user's agency, newest first; none for users without one.
+def notification_list(user: User) -> QuerySet[Notification]:
+    """The notifications of the signed-in user's agency, newest first; none for users without
+    one.
 
     A ``protected_only`` notification is listed only to members who may see the protected
     identities of its case (their agency holds ``view_protected`` on it and their roles allow
@@ -266,7 +268,8 @@ def notification_list(user: Any) -> QuerySet[Notification]:
     )
     if may(user, VIEW_PROTECTED):
         rows = rows.filter(
-            Q(protected_only=False) | visible_to(user, case_ref="case", codename="view_protected")
+            Q(protected_only=False)
+            | lookups().visible(user, case_ref="case", codename="view_protected")
         )
     else:
         rows = rows.filter(protected_only=False)
@@ -278,12 +281,12 @@ def notification_list(user: Any) -> QuerySet[Notification]:
     )
     return rows.annotate(
         is_read=Exists(read),
-        case_visible=visible_to(user, case_ref="case"),
+        case_visible=lookups().visible(user, case_ref="case"),
         case_uuid=F("case__uuid"),
     ).order_by("-created_at", "-id")
 
 
-def unread_notification_count(user: Any) -> int:
+def unread_notification_count(user: User) -> int:
     """How many of ``notification_list(user)`` the user has not read, in one query."""
     # Q(): the annotation is unknown to the type checker's model of Notification.
     return notification_list(user).filter(Q(is_read=False)).count()

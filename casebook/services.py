@@ -15,15 +15,16 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth import get_user_model, password_validation
-from django.contrib.auth.models import Group
+from django.contrib.auth import password_validation
+from django.contrib.auth.models import Group, User
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Model, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from casebook import accounts
+from casebook import accounts, notifications
+from casebook.audit import attribute_to
 from casebook.auth import ROLE_PERMISSIONS, VIEW_PROTECTED
 from casebook.models import (
     AccessLog,
@@ -43,12 +44,6 @@ PROTECTED_ROLES = frozenset(
 )
 # Agency fields whose change is notified to the agency's supervisors.
 NOTIFIED_AGENCY_FIELDS = ("country", "contact_point")
-
-
-def _attribute(instance: Any, actor: Any) -> None:
-    # simple-history reads the acting user from here, so history is right in commands and
-    # the admin too, not only behind its request middleware.
-    instance._history_user = actor
 
 
 def _check_roles(roles: Iterable[str]) -> set[str]:
@@ -77,7 +72,7 @@ def agency_create(
     kind: str,
     acronym: str = "",
     contact_point: str = "",
-    actor: Any = None,
+    actor: User | None = None,
 ) -> Agency:
     """Create an agency and the auth Group that will hold its grants on cases.
 
@@ -97,7 +92,7 @@ def agency_create(
         group=group,
     )
     agency.full_clean()
-    _attribute(agency, actor)
+    attribute_to(agency, actor)
     agency.save()
     if actor is not None:
         accounts.record_account_action(
@@ -115,7 +110,7 @@ def agency_create(
 @transaction.atomic
 def agency_update(
     *,
-    actor: Any,
+    actor: User,
     agency: Agency,
     name: str,
     acronym: str,
@@ -146,7 +141,7 @@ def agency_update(
 
 
 def agency_settings_update(
-    *, actor: Any, agency: Agency, contact_point: str, protected_match_policy: str
+    *, actor: User, agency: Agency, contact_point: str, protected_match_policy: str
 ) -> Agency:
     """A supervisor's own settings of their agency: the contact point other agencies see on a
     match, and whether a match on one of its protected identities is told to it (never to the
@@ -162,7 +157,7 @@ def agency_settings_update(
 
 
 def _agency_apply(
-    *, actor: Any, agency: Agency, values: dict[str, Any], notified: list[str]
+    *, actor: User, agency: Agency, values: dict[str, Any], notified: list[str]
 ) -> Agency:
     """Write the ``values`` that differ on the locked ``agency``, log the change under the
     actor's name and tell the agency's supervisors of the ``notified`` fields."""
@@ -170,7 +165,7 @@ def _agency_apply(
     for field in changed:
         setattr(agency, field, values[field])
     agency.full_clean()
-    _attribute(agency, actor)
+    attribute_to(agency, actor)
     agency.save()
     accounts.record_account_action(
         actor=actor,
@@ -191,36 +186,34 @@ def _agency_apply(
     return agency
 
 
-def _display(instance: Any, field: str) -> Any:
+def _display(instance: Model, field: str) -> object:
     display = getattr(instance, f"get_{field}_display", None)
     return display() if display is not None else getattr(instance, field)
 
 
-def _label(model: Any, field: str) -> str:
+def _label(model: type[Model], field: str) -> str:
     return str(getattr(model._meta.get_field(field), "verbose_name", field))
 
 
 # --- members --------------------------------------------------------------------------------
 
 
-def _actor_name(actor: Any) -> str:
-    if actor is None or not getattr(actor, "is_authenticated", False):
+def _actor_name(actor: User | None) -> str:
+    if actor is None:
         return _("The system")
     if getattr(actor, "member", None) is None:
         return _("An administrator (%(username)s)") % {"username": actor.get_username()}
-    return str(actor.get_username())
+    return actor.get_username()
 
 
-def _notify_supervisors(agency: Agency, kind: str, message: str) -> Notification:
-    return Notification.objects.create(
-        agency=agency, kind=kind, message=message[:500], supervisors_only=True
-    )
+def _notify_supervisors(agency: Agency, kind: str, message: str) -> None:
+    notifications.notify(agency_id=agency.pk, kind=kind, message=message, supervisors_only=True)
 
 
-def _log_account(actor: Any, what: str, user: Any, agency: Agency | None) -> None:
+def _log_account(actor: User | None, what: str, user: User, agency: Agency | None) -> None:
     if actor is None:
         return  # seeding and commands: nobody acted through the application
-    member = getattr(user, "member", None)
+    member: Member | None = getattr(user, "member", None)
     accounts.record_account_action(
         actor=actor,
         action=AccessLog.Action.ACCOUNT,
@@ -233,7 +226,7 @@ def _log_account(actor: Any, what: str, user: Any, agency: Agency | None) -> Non
 
 
 def _record_role_changes(
-    *, actor: Any, member: Member, before: set[str], after: set[str], new: bool = False
+    *, actor: User | None, member: Member, before: set[str], after: set[str], new: bool = False
 ) -> None:
     """Record each role given or taken, and notify a role that sees protected identities to
     the agency's supervisors (notification) and to the member (e-mail; a ``new`` member
@@ -265,7 +258,7 @@ def _record_role_changes(
         )
 
 
-def _send_link(*, actor: Any, user: Any, base_url: str, agency: Agency | None) -> str:
+def _send_link(*, actor: User, user: User, base_url: str, agency: Agency | None) -> str:
     """Issue a one-time password link for ``user``, e-mail it and log it; returns its URL."""
     if not user.email:
         raise ValidationError({"email": _("This account has no e-mail address to send to.")})
@@ -273,7 +266,7 @@ def _send_link(*, actor: Any, user: Any, base_url: str, agency: Agency | None) -
         PasswordLink.Purpose.RESET if user.has_usable_password() else PasswordLink.Purpose.ENROL
     )
     token = accounts.password_link_issue(user=user, purpose=purpose, actor=actor)
-    member = getattr(user, "member", None)
+    member: Member | None = getattr(user, "member", None)
     url = accounts.password_link_url(token, base_url=base_url)
     accounts.email_send(
         to=user.email,
@@ -293,7 +286,7 @@ def _send_link(*, actor: Any, user: Any, base_url: str, agency: Agency | None) -
 @transaction.atomic
 def member_add(
     *,
-    actor: Any,
+    actor: User,
     agency: Agency,
     username: str,
     first_name: str,
@@ -310,17 +303,16 @@ def member_add(
     it with the one-time link e-mailed to ``email`` (unless ``send_link`` is off; the caller
     then sends one with ``member_link_send``). The e-mail is queued for after the commit.
     """
-    user_model = get_user_model()
     wanted = _check_roles(roles)
-    if user_model.objects.filter(username__iexact=username).exists():
+    if User.objects.filter(username__iexact=username).exists():
         raise ValidationError({"username": _("A user with that username already exists.")})
-    user = user_model(username=username, first_name=first_name, last_name=last_name, email=email)
+    user = User(username=username, first_name=first_name, last_name=last_name, email=email)
     user.set_unusable_password()
     user.save()
     user.groups.add(agency.group)
     member = Member(user=user, agency=agency)
     _set_roles(member, wanted)
-    _attribute(member, actor)
+    attribute_to(member, actor)
     member.save()
     _log_account(actor, "add member", user, agency)
     _record_role_changes(actor=actor, member=member, before=set(), after=wanted, new=True)
@@ -330,7 +322,7 @@ def member_add(
 
 
 @transaction.atomic
-def member_enrol(*, actor: Any, user: Any, agency: Agency, roles: Iterable[str]) -> Member:
+def member_enrol(*, actor: User | None, user: User, agency: Agency, roles: Iterable[str]) -> Member:
     """Make an existing user a member of ``agency`` (the demo's seeding; administrators seat
     a first supervisor with ``agency_first_supervisor_seat``). Nobody can enrol themselves."""
     wanted = _check_roles(roles)
@@ -341,13 +333,15 @@ def member_enrol(*, actor: Any, user: Any, agency: Agency, roles: Iterable[str])
     user.groups.add(agency.group)
     member = Member(user=user, agency=agency)
     _set_roles(member, wanted)
-    _attribute(member, actor)
+    attribute_to(member, actor)
     member.save()
     _record_role_changes(actor=actor, member=member, before=set(), after=wanted, new=True)
     return member
 
 
-def first_supervisor_problems(*, actor: Any, user: Any, agency: Agency | None) -> dict[str, str]:
+def first_supervisor_problems(
+    *, actor: User | None, user: User | None, agency: Agency | None
+) -> dict[str, str]:
     """Why ``actor`` may not seat ``user`` as the first supervisor of ``agency``, by field
     name (empty if they may). The admin's form shows these next to its fields."""
     problems: dict[str, str] = {}
@@ -371,7 +365,9 @@ def first_supervisor_problems(*, actor: Any, user: Any, agency: Agency | None) -
 
 
 @transaction.atomic
-def agency_first_supervisor_seat(*, actor: Any, user: Any, agency: Agency, base_url: str) -> Member:
+def agency_first_supervisor_seat(
+    *, actor: User, user: User, agency: Agency, base_url: str
+) -> Member:
     """Seat the first supervisor of ``agency`` (an administrator, in the admin). Refused when
     the agency has an active supervisor already (only its supervisors enrol members), for
     the actor themselves and for administrators' accounts. The user's password, if any, is
@@ -388,11 +384,11 @@ def agency_first_supervisor_seat(*, actor: Any, user: Any, agency: Agency, base_
 
 
 @transaction.atomic
-def member_link_send(*, actor: Any, user: Any, base_url: str) -> str:
+def member_link_send(*, actor: User, user: User, base_url: str) -> str:
     """E-mail ``user`` a one-time link to set their password (to enrol, or a new one; their
     current password works until they use it); returns the link's URL. Logged under the
     actor's name. Earlier links die."""
-    member = getattr(user, "member", None)
+    member: Member | None = getattr(user, "member", None)
     return _send_link(
         actor=actor, user=user, base_url=base_url, agency=member.agency if member else None
     )
@@ -401,7 +397,7 @@ def member_link_send(*, actor: Any, user: Any, base_url: str) -> str:
 @transaction.atomic
 def member_update(
     *,
-    actor: Any,
+    actor: User,
     member: Member,
     first_name: str | None = None,
     last_name: str | None = None,
@@ -429,7 +425,7 @@ def member_update(
             changed_user_fields.append(field)
     if changed_user_fields:
         user.save(update_fields=changed_user_fields)
-    _attribute(member, actor)
+    attribute_to(member, actor)
     member.save()
     if "email" in changed_user_fields:
         _log_account(actor, "change email", user, member.agency)
@@ -438,7 +434,7 @@ def member_update(
     return member
 
 
-def _email_changed(*, actor: Any, user: Any, old_email: str, member: Member | None) -> None:
+def _email_changed(*, actor: User, user: User, old_email: str, member: Member | None) -> None:
     """A new address can receive links to choose the password: the old address is told, and
     the supervisors of ``member``'s agency too (``None``: the caller notifies them)."""
     if old_email:
@@ -447,7 +443,7 @@ def _email_changed(*, actor: Any, user: Any, old_email: str, member: Member | No
             template="email-changed",
             context={"user": user, "actor": _actor_name(actor), "email": user.email},
         )
-    if member is not None and member.user_id != getattr(actor, "pk", None):
+    if member is not None and member.user_id != actor.pk:
         message = _("%(actor)s changed the e-mail address of %(member)s.") % {
             "actor": _actor_name(actor),
             "member": user.get_username(),
@@ -456,13 +452,12 @@ def _email_changed(*, actor: Any, user: Any, old_email: str, member: Member | No
 
 
 @transaction.atomic
-def user_create(*, actor: Any, username: str, email: str, first_name: str, last_name: str) -> Any:
+def user_create(*, actor: User, username: str, email: str, first_name: str, last_name: str) -> User:
     """Create a user account without a password (the administrators' admin): they choose
     one with a one-time link (``member_link_send``, or seating them as a first supervisor)."""
-    user_model = get_user_model()
-    if user_model.objects.filter(username__iexact=username).exists():
+    if User.objects.filter(username__iexact=username).exists():
         raise ValidationError({"username": _("A user with that username already exists.")})
-    user = user_model(username=username, email=email, first_name=first_name, last_name=last_name)
+    user = User(username=username, email=email, first_name=first_name, last_name=last_name)
     user.set_unusable_password()
     user.save()
     _log_account(actor, "create user", user, None)
@@ -473,7 +468,7 @@ ADMIN_USER_FIELDS = ("first_name", "last_name", "email", "is_active", "is_staff"
 
 
 def user_status_problem(
-    *, actor: Any, user: Any, changed: Iterable[str], values: dict[str, Any]
+    *, actor: User, user: User, changed: Iterable[str], values: dict[str, Any]
 ) -> str:
     """Why ``actor`` may not make the changes ``changed`` (to ``values``) to ``user``'s
     status; "" if they may. Nobody changes their own status, and a member of an agency is
@@ -488,7 +483,7 @@ def user_status_problem(
 
 
 @transaction.atomic
-def user_update(*, actor: Any, user: Any, values: dict[str, Any]) -> Any:
+def user_update(*, actor: User, user: User, values: dict[str, Any]) -> User:
     """Change a user's names, e-mail or status (the administrators' admin; ``values`` maps
     some of ``ADMIN_USER_FIELDS`` to new values). Each change is logged under the actor's
     name; a member's new e-mail or status is notified to their agency's supervisors, since
@@ -496,7 +491,7 @@ def user_update(*, actor: Any, user: Any, values: dict[str, Any]) -> Any:
     unknown = set(values) - set(ADMIN_USER_FIELDS)
     if unknown:
         raise ValueError(f"not changeable here: {sorted(unknown)}")
-    current = get_user_model().objects.select_for_update().get(pk=user.pk)
+    current = User.objects.select_for_update().get(pk=user.pk)
     changed = [field for field, value in values.items() if getattr(current, field) != value]
     old_email = current.email
     problem = user_status_problem(actor=actor, user=current, changed=changed, values=values)
@@ -517,14 +512,14 @@ def user_update(*, actor: Any, user: Any, values: dict[str, Any]) -> Any:
         message = _("%(actor)s changed the account of %(member)s: %(fields)s.") % {
             "actor": _actor_name(actor),
             "member": current.get_username(),
-            "fields": ", ".join(_label(type(current), field) for field in notified),
+            "fields": ", ".join(_label(User, field) for field in notified),
         }
         _notify_supervisors(member.agency, Notification.Kind.ACCOUNT_CHANGED, message)
     return current
 
 
 @transaction.atomic
-def account_password_set(*, user: Any, password: str, link: PasswordLink | None = None) -> Any:
+def account_password_set(*, user: User, password: str, link: PasswordLink | None = None) -> User:
     """The user chose a new password themselves (a one-time link, the change page or the
     reset by e-mail): set it, kill the link and any other unused link, and lift a required
     change. The password is checked against the installation's validators."""
@@ -541,28 +536,26 @@ def account_password_set(*, user: Any, password: str, link: PasswordLink | None 
     member = Member.objects.filter(user=user, password_change_required=True).first()
     if member is not None:
         member.password_change_required = False
-        _attribute(member, user)
-        member._change_reason = "password changed"  # type: ignore[attr-defined]
+        attribute_to(member, user, reason="password changed")
         member.save()
     return user
 
 
-def _set_active(*, actor: Any, member: Member, active: bool) -> Member:
+def _set_active(*, actor: User, member: Member, active: bool) -> Member:
     user = member.user
     if user.is_active != active:
         user.is_active = active
         user.save(update_fields=["is_active"])
     # ``is_active`` lives on the user, which keeps no history: saving the member with a
     # change reason records who (de)activated them, and when.
-    _attribute(member, actor)
-    member._change_reason = "reactivated" if active else "deactivated"  # type: ignore[attr-defined]
+    attribute_to(member, actor, reason="reactivated" if active else "deactivated")
     member.save()
     _log_account(actor, "reactivate" if active else "deactivate", user, member.agency)
     return member
 
 
 @transaction.atomic
-def member_deactivate(*, actor: Any, member: Member) -> Member:
+def member_deactivate(*, actor: User, member: Member) -> Member:
     """Stop a member from signing in. Deletes nothing: their records keep their author and
     their agency's grants stay with the agency. A supervisor cannot deactivate themselves."""
     if member.user_id == actor.pk:
@@ -571,7 +564,7 @@ def member_deactivate(*, actor: Any, member: Member) -> Member:
 
 
 @transaction.atomic
-def member_reactivate(*, actor: Any, member: Member) -> Member:
+def member_reactivate(*, actor: User, member: Member) -> Member:
     """Let a deactivated member sign in again, with the roles they had."""
     return _set_active(actor=actor, member=member, active=True)
 
@@ -579,7 +572,7 @@ def member_reactivate(*, actor: Any, member: Member) -> Member:
 # --- notifications -------------------------------------------------------------------------
 
 
-def notifications_mark_read(*, user: Any, notifications: QuerySet[Notification]) -> int:
+def notifications_mark_read(*, user: User, notifications: QuerySet[Notification]) -> int:
     """Mark ``notifications`` (from ``casebook.selectors.notification_list(user)``, so only
     what the user may see) as read by ``user``; returns how many it was given. Idempotent."""
     through = Notification.read_by.through

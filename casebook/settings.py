@@ -272,7 +272,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "shares-expire": {"task": "cases.tasks.shares_expire_task", "schedule": 300.0},
     # Hit detection deferred by the hourly budgets below runs when there is room again.
     "hits-deferred": {"task": "cases.tasks.hits_deferred_task", "schedule": 300.0},
+    # Case events left behind by a broker outage or a dead worker (cases.outbox.sweep).
+    "events-sweep": {"task": "cases.tasks.events_sweep_task", "schedule": 60.0},
 }
+# Case events every subscriber has had are deleted after this many days (cases.outbox.sweep).
+CASEBOOK_OUTBOX_RETENTION_DAYS = int(os.environ.get("CASEBOOK_OUTBOX_RETENTION_DAYS", "30"))
 
 # Hit / no-hit noise control: a match key held by more distinct agencies than this (a bus
 # company's switchboard, a shelter's address) is recorded as common and stops producing hits.

@@ -5,20 +5,22 @@ or render. Case data comes from ``cases.selectors`` only.
 """
 
 from collections.abc import Callable
-from typing import Any
 from uuid import UUID
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Q
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from casebook import access, accounts, listparams, selectors, services
+from casebook.auth import AuthenticatedHttpRequest
 from casebook.forms import AgencySettingsForm, MemberAddForm, MemberEditForm
 from casebook.models import AccessLog, Member
 from cases import selectors as case_selectors
@@ -30,7 +32,7 @@ DASHBOARD_HITS = 5
 
 @login_required
 @require_GET
-def dashboard(request: HttpRequest) -> HttpResponse:
+def dashboard(request: AuthenticatedHttpRequest) -> HttpResponse:
     member = selectors.membership(request.user)
     if member is None:
         return render(request, "casebook/dashboard.html", {"member": None})
@@ -48,14 +50,14 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
-def member_list(request: HttpRequest) -> HttpResponse:
+def member_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     members = selectors.member_list(request.user)
     return render(request, "casebook/member_list.html", {"members": members})
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def member_add(request: HttpRequest) -> HttpResponse:
+def member_add(request: AuthenticatedHttpRequest) -> HttpResponse:
     agency = selectors.managed_agency(request.user)
     form = MemberAddForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -77,7 +79,7 @@ def member_add(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def member_edit(request: HttpRequest, member: UUID) -> HttpResponse:
+def member_edit(request: AuthenticatedHttpRequest, member: UUID) -> HttpResponse:
     target = selectors.get_member_for_supervisor(request.user, member)
     if request.method == "POST" and request.POST.get("action") in ACCESS_ACTIONS:
         return _member_access(request, target, request.POST["action"])
@@ -95,18 +97,20 @@ def member_edit(request: HttpRequest, member: UUID) -> HttpResponse:
     return render(request, "casebook/member_form.html", context)
 
 
-def _send_link(*, actor: Any, member: Member, base_url: str) -> Any:
+def _send_link(*, actor: User, member: Member, base_url: str) -> str:
     return services.member_link_send(actor=actor, user=member.user, base_url=base_url)
 
 
-ACCESS_ACTIONS: dict[str, tuple[Callable[..., Any], Any]] = {
+# The service each button calls (with ``actor`` and ``member``; ``base_url`` too for the
+# link), and what is said when it is done.
+ACCESS_ACTIONS: dict[str, tuple[Callable[..., object], Promise]] = {
     "deactivate": (services.member_deactivate, _("%(user)s can no longer sign in.")),
     "reactivate": (services.member_reactivate, _("%(user)s can sign in again.")),
     "send_link": (_send_link, _("A link to choose a password was sent to %(user)s.")),
 }
 
 
-def _member_access(request: HttpRequest, member: Member, action: str) -> HttpResponse:
+def _member_access(request: AuthenticatedHttpRequest, member: Member, action: str) -> HttpResponse:
     """Deactivate, reactivate, or e-mail a link to choose a password (the POST buttons of
     the member page)."""
     service, done = ACCESS_ACTIONS[action]
@@ -127,7 +131,7 @@ NOTIFICATIONS_PER_PAGE = 25
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def notifications(request: HttpRequest) -> HttpResponse:
+def notifications(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The user's agency's notifications, newest first. POST marks them all as read, or the
     one named by ``notification`` (a uuid; anything else marks nothing)."""
     rows = selectors.notification_list(request.user)
@@ -151,7 +155,7 @@ def notifications(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def agency_settings(request: HttpRequest) -> HttpResponse:
+def agency_settings(request: AuthenticatedHttpRequest) -> HttpResponse:
     agency = selectors.managed_agency(request.user)
     form = AgencySettingsForm(request.POST or None, instance=agency)
     if request.method == "POST" and form.is_valid():

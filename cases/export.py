@@ -1,18 +1,19 @@
 """A case as one JSON document, for analysts and prosecutors to take into their own tools.
 
-Pure functions over what ``cases.selectors`` returns: the caller fetches the case with
-``get_case_for_user`` (which sets ``user_actions``, and with it the masking of protected
-identities) and hands over the lists that ``entity_list``, ``relationships_with_ends``,
-``movement_list``, ``note_list`` and ``evidence_list`` return. What those masked stays masked:
+``case_export`` is what every channel calls (the page today, an API tomorrow): it takes the
+``CaseAccess`` from ``selectors.get_case_access``, refuses what the handling code forbids the
+user's agency to export, reads the records with ``selectors.case_records`` (masked for that
+user) and writes the export, or its refusal, to the access log. The document itself is built
+by pure functions over what the selectors returned. What those masked stays masked:
 a victim, witness or informant appears under the pseudonym the case page shows, with no
 identifying value or quasi-identifier (nationality, type, issuing country), and a protected
 evidence file under its pseudonym, without its name, description, content type, size (null)
 or SHA-256 (empty). Every array is in the order the selectors give, which for a reader who
 sees pseudonyms never depends on a masked value (``selectors.entity_ordering``). Nothing here
-reads the database; the selectors load every relation used below (ends, places,
-facilitators, holders, authors, uploaders).
+reads the database but ``case_export``'s call of the selectors, which load every relation
+used below (ends, places, facilitators, holders, authors, uploaders).
 
-Whether the user may export at all is ``cases.sharing.may_export``; the view asks it.
+Whether the user may export at all is ``cases.rules.may_export``; ``case_export`` asks it.
 
 The document's keys are the same for every case and every reader (a masked entity has the
 same keys as an unmasked one, with empty values), so that a tool reading one export reads
@@ -22,6 +23,7 @@ them all. ``FORMAT`` and ``VERSION`` name the layout; add a key, raise the versi
 import datetime
 import json
 from collections.abc import Iterable
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -29,9 +31,11 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from casebook.models import Agency, Country
-from cases import protection
+from casebook import access as access_log
+from casebook.models import AccessLog, Agency, Country
+from cases import protection, rules, selectors
 from cases.models import Case, Entity, Evidence, Movement, Note, Relationship
+from cases.permissions import CaseAccess
 from cases.selectors import CaseRecords
 
 FORMAT = "casebook.case-export"
@@ -75,19 +79,55 @@ def filename(case: Case) -> str:
     return f"{case.reference}.json"
 
 
+class ExportRefused(Exception):
+    """The handling code forbids the user's agency to export the case; ``message`` says so
+    in the user's words (``refusal_message``)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass(frozen=True)
+class CaseExport:
+    filename: str
+    content: bytes
+
+
+def case_export(access: CaseAccess, *, at: datetime.datetime) -> CaseExport:
+    """The export of the case of ``access`` as its member may see it, made at ``at``, written
+    to the access log; ``ExportRefused`` (written to the access log as a refused export)
+    where the handling code forbids the member's agency to export it."""
+    user, case = access.user, access.case
+    if not rules.may_export(user, case):
+        message = refusal_message(case)
+        access_log.record_refusal(user=user, case=case, action="export", detail=message)
+        raise ExportRefused(message)
+    document = case_document(
+        access=access,
+        exporter_agency=user.member.agency,
+        exported_at=at,
+        records=selectors.case_records(access),
+    )
+    access_log.record(
+        action=AccessLog.Action.EXPORT, object_type="case", case=case, object_uuid=case.uuid
+    )
+    return CaseExport(filename=filename(case), content=render(document))
+
+
 def case_document(
     *,
-    case: Case,
-    exported_by: Any,
+    access: CaseAccess,
     exporter_agency: Agency,
     exported_at: datetime.datetime,
     records: CaseRecords,
 ) -> dict[str, Any]:
-    """The export of ``case`` as ``exported_by`` (of ``exporter_agency``) may see it, made
-    at ``exported_at``: a header, the case, and what is recorded under it (``records``, from
-    ``selectors.case_records`` read for that user)."""
+    """The export of the case of ``access`` as its member (of ``exporter_agency``) may see
+    it, made at ``exported_at``: a header, the case, and what is recorded under it
+    (``records``, from ``selectors.case_records`` read with ``access``)."""
+    case = access.case
     return {
-        "header": _header(case, exported_by, exporter_agency, exported_at),
+        "header": _header(access, exporter_agency, exported_at),
         "case": _case(case, records.countries),
         "entities": [_entity(entity) for entity in records.entities],
         "relationships": [_relationship(relationship) for relationship in records.relationships],
@@ -105,7 +145,8 @@ def render(document: dict[str, Any]) -> bytes:
 # --- parts -----------------------------------------------------------------------------------
 
 
-def _header(case: Case, user: Any, agency: Agency, at: datetime.datetime) -> dict[str, Any]:
+def _header(access: CaseAccess, agency: Agency, at: datetime.datetime) -> dict[str, Any]:
+    case, user = access.case, access.user
     code = case.handling_code
     return {
         "format": FORMAT,
@@ -115,7 +156,7 @@ def _header(case: Case, user: Any, agency: Agency, at: datetime.datetime) -> dic
         "case_reference": case.reference,
         "exported_at": _utc(at),
         "exported_by": {"username": user.get_username(), "agency": _agency(agency)},
-        "protected_identities_masked": not protection.may_see_protected(case),
+        "protected_identities_masked": not access.sees_protected,
     }
 
 

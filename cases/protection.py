@@ -3,8 +3,8 @@
 An entity is protected when its own role is one of ``Entity.PROTECTED_ROLES``, or when its
 holder's is (a victim's phone, passport, account or e-mail identify the victim). Its names,
 aliases, birth date, number, coordinates and description are shown only to members who may see
-the case's protected identities (``"view_protected" in case.user_actions``, set by
-``selectors.get_case_for_user``); everyone else sees a stable pseudonym, "Victim 3 of
+the case's protected identities (``access.sees_protected``, of the ``CaseAccess`` that
+``cases.selectors`` build); everyone else sees a stable pseudonym, "Victim 3 of
 PA-2026-00042", and no identifying value.
 
 Quasi-identifiers go with them: a masked entity has no nationality, type (``subtype``: a
@@ -19,14 +19,14 @@ Nothing a masked viewer reads may depend on a hidden value, not even its order: 
 entities are ordered for the viewer by ``cases.selectors.entity_ordering`` (by kind and id
 for those who see pseudonyms), never by a name or number the viewer may not see.
 
-Masking happens where case data is read (``cases.selectors`` and ``cases.history``), never in
-templates: a masked instance carries no identifying value that a template could print. A
+Masking happens where case data is read (``cases.selectors``, its ``history`` included), never
+in templates: a masked instance carries no identifying value that a template could print. A
 masked instance is marked (``MASKED``) and ``Entity.save`` refuses it, so a pseudonym can never
 be written back over a real name.
 """
 
 from collections.abc import Callable, Iterable, Iterator
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.db.models import Count, Exists, Model, OuterRef, Q, QuerySet, Subquery
 from django.db.models.query import ModelIterable
@@ -41,9 +41,8 @@ from cases.models import (
     MovementFacilitator,
     Relationship,
 )
-
-# Set (True) on every instance whose identifying values were replaced.
-MASKED = "_casebook_masked"
+from cases.models.guards import MASKED  # set (True) on every instance masked here
+from cases.permissions import CaseAccess
 
 # The fields whose values identify a protected entity, per model: blanked on masked instances
 # and hidden in the change history.
@@ -73,12 +72,6 @@ PROTECTED_FIELDS: dict[type[Model], frozenset[str]] = {
 HIDDEN_VALUE = "•••"
 
 M = TypeVar("M", bound=Model)
-
-
-def may_see_protected(case: Case) -> bool:
-    """Whether the member who fetched ``case`` (through ``selectors.get_case_for_user``) may
-    see its protected identities. Fails closed: a case without ``user_actions`` says no."""
-    return "view_protected" in getattr(case, "user_actions", ())
 
 
 def is_masked(obj: Any) -> bool:
@@ -176,13 +169,13 @@ def mask_entity(entity: Entity, *, case_reference: str | None = None) -> Entity:
     return entity
 
 
-def mask_entities(entities: Iterable[Entity], case: Case) -> list[Entity]:
-    """The entities of ``case`` as the member who fetched the case may see them (masked
-    unless ``may_see_protected(case)``)."""
+def mask_entities(entities: Iterable[Entity], access: CaseAccess) -> list[Entity]:
+    """The entities of the case as the member of ``access`` may see them (masked unless
+    ``access.sees_protected``)."""
     entities = list(entities)
-    if may_see_protected(case):
+    if access.sees_protected:
         return entities
-    return [mask_entity(entity, case_reference=case.reference) for entity in entities]
+    return [mask_entity(entity, case_reference=access.case.reference) for entity in entities]
 
 
 def touches_protected(*entities: Entity | None) -> bool:
@@ -239,7 +232,7 @@ def mask_evidence(evidence: Evidence, number: int | None = None) -> Evidence:
     evidence.original_name = evidence_pseudonym(number)
     evidence.description = ""
     evidence.content_type = "file"
-    evidence.size = None  # type: ignore[assignment]
+    evidence.size = None  # type: ignore[assignment]  # hidden on a masked copy
     evidence.sha256 = ""
     setattr(evidence, MASKED, True)
     return evidence
@@ -255,7 +248,15 @@ def mask_custody_entry(entry: CustodyEntry, _case: Case | None = None) -> Custod
 # --- querysets that mask what they return --------------------------------------------------
 
 
-class _MaskingIterable(ModelIterable):
+# Django's iterables are generic only in django-stubs: subscripted for mypy, plain at run time
+# (where ``ModelIterable[Any]`` would raise). Any model: the mask is set per queryset.
+if TYPE_CHECKING:
+    _ModelIterable = ModelIterable[Any]
+else:
+    _ModelIterable = ModelIterable
+
+
+class _MaskingIterable(_ModelIterable):
     """Yields model instances after ``mask`` (set on a per-case subclass) has masked them.
 
     Used as the queryset's iterable class so that every way of getting instances out of the
@@ -279,7 +280,7 @@ def _masking(queryset: QuerySet[M], case: Case, mask: Callable[[Any, Case], Any]
         "MaskingIterable", (_MaskingIterable,), {"case": case, "mask": staticmethod(mask)}
     )
     clone = queryset.all()
-    clone._iterable_class = iterable  # type: ignore[attr-defined]
+    clone._iterable_class = iterable
     return clone
 
 
@@ -289,20 +290,22 @@ def _mask_one_entity(entity: Entity, case: Case) -> Entity:
     return mask_entity(entity, case_reference=case.reference)
 
 
-def masked_entities(queryset: QuerySet[Entity], case: Case) -> QuerySet[Entity]:
-    """``queryset`` (entities of ``case``, holders loaded) returning masked entities unless
-    the member who fetched the case may see protected identities."""
-    if may_see_protected(case):
+def masked_entities(queryset: QuerySet[Entity], access: CaseAccess) -> QuerySet[Entity]:
+    """``queryset`` (entities of the case, holders loaded) returning masked entities unless
+    the member of ``access`` may see protected identities."""
+    if access.sees_protected:
         return queryset
-    return _masking(queryset, case, _mask_one_entity)
+    return _masking(queryset, access.case, _mask_one_entity)
 
 
-def masked_relationships(queryset: QuerySet[Relationship], case: Case) -> QuerySet[Relationship]:
-    """``queryset`` (relationships of ``case``, ends and their holders loaded) returning
-    masked relationships unless the member may see protected identities."""
-    if may_see_protected(case):
+def masked_relationships(
+    queryset: QuerySet[Relationship], access: CaseAccess
+) -> QuerySet[Relationship]:
+    """``queryset`` (relationships of the case, ends and their holders loaded) returning
+    masked relationships unless the member of ``access`` may see protected identities."""
+    if access.sees_protected:
         return queryset
-    return _masking(queryset, case, mask_relationship)
+    return _masking(queryset, access.case, mask_relationship)
 
 
 def _protected_entity_q(prefix: str) -> Q:
@@ -311,11 +314,11 @@ def _protected_entity_q(prefix: str) -> Q:
     )
 
 
-def masked_movements(queryset: QuerySet[Movement], case: Case) -> QuerySet[Movement]:
-    """``queryset`` (movements of ``case``, places and their holders loaded, facilitators
-    prefetched through ``facilitator_queryset(case)``) returning masked movements unless the
-    member may see protected identities."""
-    if may_see_protected(case):
+def masked_movements(queryset: QuerySet[Movement], access: CaseAccess) -> QuerySet[Movement]:
+    """``queryset`` (movements of the case, places and their holders loaded, facilitators
+    prefetched through ``facilitator_queryset(access)``) returning masked movements unless
+    the member of ``access`` may see protected identities."""
+    if access.sees_protected:
         return queryset
     protected_facilitators = Exists(
         MovementFacilitator.objects.filter(movement=OuterRef("pk")).filter(
@@ -323,20 +326,22 @@ def masked_movements(queryset: QuerySet[Movement], case: Case) -> QuerySet[Movem
         )
     )
     return _masking(
-        queryset.annotate(protected_facilitators=protected_facilitators), case, mask_movement
+        queryset.annotate(protected_facilitators=protected_facilitators),
+        access.case,
+        mask_movement,
     )
 
 
-def facilitator_queryset(case: Case) -> QuerySet[Entity]:
+def facilitator_queryset(access: CaseAccess) -> QuerySet[Entity]:
     """The queryset to prefetch movements' facilitators with: holders loaded, masked unless
-    the member may see protected identities."""
-    return masked_entities(Entity.objects.select_related("holder"), case)
+    the member of ``access`` may see protected identities."""
+    return masked_entities(Entity.objects.select_related("holder"), access)
 
 
-def masked_evidence(queryset: QuerySet[Evidence], case: Case) -> QuerySet[Evidence]:
-    """``queryset`` (evidence of ``case``) returning protected files masked unless the member
-    may see protected identities. Adds ``protected_rank`` (a subquery, no extra query)."""
-    if may_see_protected(case):
+def masked_evidence(queryset: QuerySet[Evidence], access: CaseAccess) -> QuerySet[Evidence]:
+    """``queryset`` (evidence of the case) returning protected files masked unless the member
+    of ``access`` may see protected identities. Adds ``protected_rank`` (a subquery)."""
+    if access.sees_protected:
         return queryset
     rank = (
         Evidence.objects.filter(case=OuterRef("case"), protected=True, id__lte=OuterRef("id"))
@@ -347,7 +352,7 @@ def masked_evidence(queryset: QuerySet[Evidence], case: Case) -> QuerySet[Eviden
     )
     return _masking(
         queryset.annotate(protected_rank=Subquery(rank)),
-        case,
+        access.case,
         lambda evidence, _case: mask_evidence(evidence),
     )
 

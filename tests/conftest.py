@@ -1,8 +1,15 @@
-"""Shared personas: an owner agency in Panama and an outsider agency in Costa Rica.
+"""Shared personas: an owner agency in Panama, an outsider agency in Costa Rica, and a partner
+agency in Guatemala the case is shared with.
 
 - ``investigator``: Panama border police, investigator (owns ``case``)
 - ``supervisor`` / ``analyst``: the same agency, other roles
 - ``outsider``: Costa Rica's judicial police, investigator; may see nothing of Panama's cases
+- ``cr_supervisor`` / ``cr_investigator`` / ``cr_analyst``: more members of ``cr_police``
+- ``cr_prosecution``: a second agency in Costa Rica; ``gt_police`` / ``gt_supervisor``:
+  Guatemala's police and its supervisor (re-shares within and across countries)
+- ``partner``: an investigator of ``partner_agency`` (Guatemala's public prosecutor), with
+  which ``shared_case`` (the ``case``) is shared at the view level, without protected
+  identities, by ``supervisor`` through the sharing service
 """
 
 from collections.abc import Iterator
@@ -10,13 +17,15 @@ from typing import Any
 
 import pytest
 from django.apps import apps
+from django.contrib.auth.models import User
 from django.core.management.color import no_style
 from django.db import connection
 from django.test import Client, override_settings
 
 from casebook.celery import app
 from casebook.models import Agency, Country
-from cases.models import Case
+from cases import selectors, services
+from cases.models import Case, CaseShare
 from tests.factories import AgencyFactory, make_case, make_member
 
 
@@ -82,31 +91,95 @@ def cr_police(db: Any) -> Agency:
 
 
 @pytest.fixture
-def investigator(pa_police: Agency) -> Any:
+def investigator(pa_police: Agency) -> User:
     return make_member(pa_police, "investigator", username="inv.pa")
 
 
 @pytest.fixture
-def supervisor(pa_police: Agency) -> Any:
+def supervisor(pa_police: Agency) -> User:
     return make_member(pa_police, "supervisor", username="sup.pa")
 
 
 @pytest.fixture
-def analyst(pa_police: Agency) -> Any:
+def analyst(pa_police: Agency) -> User:
     return make_member(pa_police, "analyst", username="ana.pa")
 
 
 @pytest.fixture
-def outsider(cr_police: Agency) -> Any:
+def outsider(cr_police: Agency) -> User:
     return make_member(cr_police, "investigator", "supervisor", username="inv.cr")
 
 
 @pytest.fixture
-def case(investigator: Any) -> Case:
+def case(investigator: User) -> Case:
     return make_case(investigator)
 
 
-def client_for(user: Any) -> Client:
+@pytest.fixture
+def cr_supervisor(cr_police: Agency) -> User:
+    return make_member(cr_police, "supervisor", username="sup.cr")
+
+
+@pytest.fixture
+def cr_investigator(cr_police: Agency) -> User:
+    return make_member(cr_police, "investigator", username="inv.cr2")
+
+
+@pytest.fixture
+def cr_analyst(cr_police: Agency) -> User:
+    return make_member(cr_police, "analyst", username="ana.cr")
+
+
+@pytest.fixture
+def cr_prosecution(db: Any) -> Agency:
+    """A second agency in Costa Rica (same country as ``cr_police``)."""
+    return AgencyFactory.create(country=Country.objects.get(code="CR"), name="Fiscalía CR")
+
+
+@pytest.fixture
+def gt_police(db: Any) -> Agency:
+    return AgencyFactory.create(
+        country=Country.objects.get(code="GT"), name="Policía Nacional Civil"
+    )
+
+
+@pytest.fixture
+def gt_supervisor(gt_police: Agency) -> User:
+    return make_member(gt_police, "supervisor", username="sup.gt")
+
+
+@pytest.fixture
+def partner_agency(db: Any) -> Agency:
+    """Guatemala's public prosecutor: the agency ``shared_case`` is shared with."""
+    return AgencyFactory.create(
+        country=Country.objects.get(code="GT"),
+        name="Ministerio Público de Guatemala",
+        acronym="MP",
+        kind=Agency.Kind.PROSECUTION,
+    )
+
+
+@pytest.fixture
+def partner(partner_agency: Agency) -> User:
+    """An investigator of the partner agency: sees ``shared_case``, masked, and reads only."""
+    return make_member(partner_agency, "investigator", username="inv.mp.gt")
+
+
+@pytest.fixture
+def shared_case(case: Case, supervisor: User, partner_agency: Agency) -> Case:
+    """``case``, shared by the owner's supervisor with ``partner_agency`` at the view level,
+    without protected identities and without an expiry (the real service: grants, history
+    and the partner's notification as a user's share makes them)."""
+    services.case_share(
+        access=selectors.case_access(supervisor, case),
+        agency=partner_agency,
+        level=CaseShare.Level.VIEW,
+        purpose="Joint investigation with Guatemala's public prosecutor",
+    )
+    return case
+
+
+def client_for(user: User) -> Client:
     client = Client()
     client.force_login(user)
     return client

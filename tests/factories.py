@@ -12,7 +12,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, User
 
 from casebook.models import Agency, Country, Member
-from cases import services
+from cases import selectors, services
 from cases.models import Case, Entity
 
 PASSWORD = "correct-horse-battery-staple"
@@ -57,7 +57,7 @@ def make_member(agency: Agency, *roles: str, username: str | None = None) -> Use
     return user
 
 
-def make_case(user: Any, **values: Any) -> Case:
+def make_case(user: User, **values: Any) -> Case:
     """A case owned by the user's agency, created through ``case_create``."""
     defaults: dict[str, Any] = {
         "title": "Smuggling of migrants through the Darién",
@@ -69,7 +69,7 @@ def make_case(user: Any, **values: Any) -> Case:
     return services.case_create(actor=user, agency=user.member.agency, **defaults)
 
 
-def make_entity(user: Any, case: Case, kind: str = Entity.Kind.PERSON, **values: Any) -> Entity:
+def make_entity(user: User, case: Case, kind: str = Entity.Kind.PERSON, **values: Any) -> Entity:
     defaults: dict[str, Any] = {"role": Entity.Role.SUSPECT}
     if kind == Entity.Kind.PERSON:
         defaults["name"] = "José Pérez"
@@ -80,4 +80,4 @@ def make_entity(user: Any, case: Case, kind: str = Entity.Kind.PERSON, **values:
     elif kind == Entity.Kind.PHONE:
         defaults.update(identifier="+507 6123 4567", identifier_country="PA")
     defaults.update(values)
-    return services.entity_add(actor=user, case=case, kind=kind, **defaults)
+    return services.entity_add(access=selectors.case_access(user, case), kind=kind, **defaults)

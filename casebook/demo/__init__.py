@@ -6,7 +6,10 @@ America–Mexico corridor, and bulk-generated synthetic cases for benchmarks.
   keys and grants are exactly what a user would have made. A few identifiers are deliberately
   shared between cases of different agencies (see ``SHARED_*``), so cross-agency matches exist.
 - ``seed_synthetic``: N generated cases written with bulk inserts (history included) for
-  benchmarks; deterministic for a given seed on a given database.
+  benchmarks; deterministic for a given seed on a given database. The bulk writer copies no
+  rule of the services: references, owner grants, match keys, pseudonym numbers and change
+  events come from the services' functions (``cases.services``, ``cases.outbox``), called for
+  many rows at once.
 
 Every person, company, phone number, account, document and plate here is fictitious; places
 and the Darién figures are real. Everything is derived from a fixed random seed, so two runs

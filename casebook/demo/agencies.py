@@ -99,6 +99,12 @@ MEMBERS: tuple[MemberSpec, ...] = (
     MemberSpec("supervisor.mx", "fgr", ("supervisor",), "Héctor", "Ruiz"),
     MemberSpec("analyst.regional", "regional", ("analyst",), "Natalia", "Pinzón"),
     MemberSpec("supervisor.regional", "regional", ("supervisor",), "Esteban", "Arosemena"),
+    # Who opens the cases of the agencies whose personas above may not (the services refuse
+    # a case opened by a member whose roles do not allow it): their case officers.
+    MemberSpec("investigator.mp.pa", "mp_pa", ("investigator",), "Aurelio", "Pinilla"),
+    MemberSpec("investigator.factra.cr", "factra", ("investigator",), "Silvia", "Rojas"),
+    MemberSpec("investigator.mx", "fgr", ("investigator",), "Ramiro", "Castañeda"),
+    MemberSpec("investigator.regional", "regional", ("investigator",), "Inés", "Barrios"),
 )
 DEMO_USERNAMES = tuple(spec.username for spec in MEMBERS)
 # A member added by a supervisor who has not chosen a password yet: seed_demo prints their
@@ -108,14 +114,14 @@ NEWCOMER_ADDED_BY = "supervisor.pa"
 # Who records each agency's demo cases.
 CASE_AUTHORS = {
     "senafront": "investigator.pa",
-    "mp_pa": "prosecutor.pa",
+    "mp_pa": "investigator.mp.pa",
     "oij": "investigator.cr",
-    "factra": "prosecutor.cr",
+    "factra": "investigator.factra.cr",
     "dijin": "investigator.co",
     "pnc_gt": "investigator.gt",
     "dpi_hn": "investigator.hn",
-    "fgr": "prosecutor.mx",
-    "regional": "analyst.regional",
+    "fgr": "investigator.mx",
+    "regional": "investigator.regional",
 }
 
 

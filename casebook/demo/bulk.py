@@ -1,16 +1,15 @@
 """Writing content plans with bulk inserts, history rows included, for the synthetic
 generator and the benchmarks."""
 
-from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
-from django.db.models import Max
 from simple_history.utils import bulk_create_with_history
 
 from casebook.demo.content import ContentPlan
-from cases import matchkeys
+from cases import services
 from cases.models import Case, Entity, MatchKey, Movement, MovementFacilitator, Note, Relationship
+from cases.services import entities as entity_services
 
 
 def _attributed(objects: list[Any], actors: list[Any]) -> list[Any]:
@@ -29,28 +28,25 @@ def bulk_insert(model: Any, objects: list[Any], actors: list[Any]) -> list[Any]:
     its actor (``actors`` runs parallel to ``objects``). Returns the saved objects."""
     if not objects:
         return []
-    return bulk_create_with_history(
+    saved: list[Any] = bulk_create_with_history(
         _attributed(objects, actors), model, batch_size=BULK_BATCH, default_user=actors[0]
     )
-
-
-def _protected_numbers(cases: Sequence[Case]) -> Counter[tuple[int, str]]:
-    """The highest pseudonym number given so far per (case, protected role), in one query."""
-    rows = (
-        Entity.objects.filter(case__in=[case.pk for case in cases], role__in=Entity.PROTECTED_ROLES)
-        .order_by()
-        .values_list("case_id", "role")
-        .annotate(highest=Max("protected_number"))
-    )
-    return Counter({(case_id, role): highest or 0 for case_id, role, highest in rows})
+    return saved
 
 
 def bulk_write_content(items: Sequence[tuple[Case, Any, ContentPlan]]) -> list[list[Entity]]:
-    """Write the content plans of existing cases with bulk inserts (history included).
-    Call inside a transaction. Returns the entities of each case, in plan order."""
+    """Write the content plans of existing cases with bulk inserts (history included), with
+    the match keys and pseudonym numbers the services give (``services.entity_match_keys``,
+    ``protected_numbers_highest``). Call inside a transaction: the cases stay locked until it
+    ends. Records no change event (see ``outbox.cases_created_in_bulk`` for new cases) and
+    queues no hit detection. Returns the entities of each case, in plan order."""
     # Holders (people, organisations) first, so the rest can point at them.
     per_case: list[list[Entity | None]] = [[None] * len(plan.entities) for _, _, plan in items]
-    numbers = _protected_numbers([case for case, _actor, _plan in items])
+    # Pseudonym numbers as ``services.entity_add`` gives them, in the order entities are
+    # written: under the cases' lock, one more than any given before in the case and role.
+    case_ids = [case.pk for case, _actor, _plan in items]
+    entity_services.cases_lock(case_ids=case_ids)
+    numbers = entity_services.protected_numbers_highest(case_ids=case_ids)
     for holders_pass in (True, False):
         batch, actors, slots = [], [], []
         for index, (case, actor, plan) in enumerate(items):
@@ -61,11 +57,12 @@ def bulk_write_content(items: Sequence[tuple[Case, Any, ContentPlan]]) -> list[l
                 if item.holder is not None:
                     holder = per_case[index][item.holder]
                     values["holder_id"] = holder.pk if holder is not None else None
-                entity = Entity(case_id=case.pk, kind=item.kind, created_by=actor, **values)
+                # ``case`` itself (not its id), so that the match keys below need no query.
+                entity = Entity(case=case, kind=item.kind, created_by=actor, **values)
                 if entity.role in Entity.PROTECTED_ROLES:
-                    # As ``services.entity_add`` numbers them, in the order they are written.
-                    numbers[(case.pk, entity.role)] += 1
-                    entity.protected_number = numbers[(case.pk, entity.role)]
+                    entity.protected_number = entity_services.protected_number_next(
+                        numbers, case_id=case.pk, role=entity.role
+                    )
                 batch.append(entity)
                 actors.append(actor)
                 slots.append((index, position))
@@ -75,21 +72,12 @@ def bulk_write_content(items: Sequence[tuple[Case, Any, ContentPlan]]) -> list[l
             per_case[index][position] = entity
     entities = [[e for e in row if e is not None] for row in per_case]
 
-    keys = []
-    for (case, _actor, _plan), row in zip(items, entities, strict=True):
-        region = case.owner_agency.country_id
-        for entity in row:
-            for key in matchkeys.keys_for_entity(
-                kind=entity.kind,
-                name=entity.name,
-                aliases=entity.aliases,
-                birth_date=entity.birth_date,
-                identifier=entity.identifier,
-                identifier_country=entity.identifier_country,
-                subtype=entity.subtype,
-                default_region=region,
-            ):
-                keys.append(MatchKey(entity_id=entity.pk, case_id=case.pk, key=key.key))
+    keys = [
+        MatchKey(entity_id=entity.pk, case_id=entity.case_id, key=key.key)
+        for row in entities
+        for entity in row
+        for key in services.entity_match_keys(entity)
+    ]
     MatchKey.objects.bulk_create(keys, batch_size=BULK_BATCH)
 
     relationships, rel_actors = [], []

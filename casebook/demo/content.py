@@ -30,7 +30,7 @@ from casebook.demo.identifiers import (
     plate_number,
 )
 from casebook.demo.places import LEG_MEANS, PLACES, group_size
-from cases import services
+from cases import selectors, services
 from cases.models import Case, Entity, Movement, Relationship
 
 # Demo dates stay before this day (and before today), so the demo is the same every time.
@@ -354,17 +354,18 @@ def plan_content(
 
 
 def write_plan(*, actor: Any, case: Case, plan: ContentPlan) -> list[Entity]:
-    """Write a plan through the services, as a user would. Returns the entities."""
+    """Write a plan through the services, as a user would (``actor`` must be allowed to
+    contribute to ``case``). Returns the entities."""
+    access = selectors.case_access(actor, case)
     entities: list[Entity] = []
     for item in plan.entities:
         values = dict(item.values)
         if item.holder is not None:
             values["holder"] = entities[item.holder]
-        entities.append(services.entity_add(actor=actor, case=case, kind=item.kind, **values))
+        entities.append(services.entity_add(access=access, kind=item.kind, **values))
     for rel in plan.relationships:
         services.relationship_add(
-            actor=actor,
-            case=case,
+            access=access,
             source=entities[rel.source],
             target=entities[rel.target],
             kind=rel.kind,
@@ -375,8 +376,7 @@ def write_plan(*, actor: Any, case: Case, plan: ContentPlan) -> list[Entity]:
         )
     for move in plan.movements:
         services.movement_add(
-            actor=actor,
-            case=case,
+            access=access,
             origin=entities[move.origin],
             destination=entities[move.destination],
             moved_on=move.moved_on,
@@ -386,5 +386,5 @@ def write_plan(*, actor: Any, case: Case, plan: ContentPlan) -> list[Entity]:
             description=move.description,
         )
     for note in plan.notes:
-        services.note_add(actor=actor, case=case, body=note.body, noted_on=note.noted_on)
+        services.note_add(access=access, body=note.body, noted_on=note.noted_on)
     return entities

@@ -156,25 +156,28 @@ SHARED_PERSON_GT_MX = ("Marvin Estuardo López Coj", datetime.date(1984, 3, 12))
 SHARED_ORGANISATION_CO_PA = "Cooperativa de Lancheros del Golfo de Urabá"
 
 
+def _key(*, kind: str, identifier: str, identifier_country: str = "", subtype: str = "") -> str:
+    """The one match key of an entity of ``kind`` with this identifier, by the mapping that
+    ``services.entity_match_keys`` uses (which adds the owner's country as default region)."""
+    (key,) = matchkeys.keys_for_entity(
+        kind=kind, identifier=identifier, identifier_country=identifier_country, subtype=subtype
+    )
+    return key.key
+
+
 def shared_match_keys() -> dict[str, str]:
-    """The match keys of the deliberately shared identifiers."""
+    """The match keys of the deliberately shared identifiers, as the demo cases enter them."""
     return {
-        "phone_pa_cr": matchkeys.MatchKey(
-            "phone", matchkeys.phone_key(SHARED_PHONE_PA_CR, default_region="PA")
-        ).key,
-        "passport_pa_cr": matchkeys.MatchKey(
-            "document",
-            matchkeys.document_key(
-                SHARED_PASSPORT_PA_CR[0], country=SHARED_PASSPORT_PA_CR[1], document_type="passport"
-            ),
-        ).key,
-        "phone_co_pa": matchkeys.MatchKey(
-            "phone", matchkeys.phone_key(SHARED_PHONE_CO_PA, default_region="CO")
-        ).key,
-        "victim_phone_cr_pa": matchkeys.MatchKey(
-            "phone", matchkeys.phone_key(SHARED_VICTIM_PHONE_CR_PA, default_region="NI")
-        ).key,
-        "iban_cr_pa": matchkeys.MatchKey(
-            "account", matchkeys.account_key(SHARED_IBAN_CR_PA, account_type="iban")
-        ).key,
+        "phone_pa_cr": _key(kind="phone", identifier=SHARED_PHONE_PA_CR, identifier_country="PA"),
+        "passport_pa_cr": _key(
+            kind="document",
+            subtype="passport",
+            identifier=SHARED_PASSPORT_PA_CR[0],
+            identifier_country=SHARED_PASSPORT_PA_CR[1],
+        ),
+        "phone_co_pa": _key(kind="phone", identifier=SHARED_PHONE_CO_PA, identifier_country="CO"),
+        "victim_phone_cr_pa": _key(
+            kind="phone", identifier=SHARED_VICTIM_PHONE_CR_PA, identifier_country="NI"
+        ),
+        "iban_cr_pa": _key(kind="account", subtype="iban", identifier=SHARED_IBAN_CR_PA),
     }

@@ -6,7 +6,6 @@ import multiprocessing
 import os
 import random
 import sys
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,9 +27,9 @@ from casebook.demo.content import (
 from casebook.demo.identifiers import PHONE_PATTERNS, phone_number
 from casebook.demo.places import CORRIDOR, PLACES
 from casebook.models import Agency, Country, Member
-from cases import services
-from cases.models import Case, CaseCountry, CaseGroupObjectPermission, Entity, ReferenceSequence
-from cases.selectors import permission_id
+from cases import outbox
+from cases.models import Case, CaseCountry, CaseGroupObjectPermission, Entity
+from cases.services import cases as case_services
 
 Kind = Entity.Kind
 
@@ -225,35 +224,13 @@ def ensure_synthetic_agencies(count: int) -> int:
     return created
 
 
-def reserve_references(slots: Sequence[tuple[str, int]]) -> list[str]:
-    """References for cases of the given (owner country, opening year), in order.
-
-    Takes one block of numbers per country and year under the sequence row's lock, in one
-    transaction, so the numbers never clash with ``cases.services.next_reference`` and are
-    never reused (a batch that fails later leaves a gap, as a deleted case does).
-    """
-    wanted = Counter(slots)
-    next_number: dict[tuple[str, int], int] = {}
-    with transaction.atomic():
-        for (country, year), count in sorted(wanted.items()):
-            sequence, _created = ReferenceSequence.objects.select_for_update().get_or_create(
-                country_id=country, year=year
-            )
-            next_number[(country, year)] = sequence.last_number + 1
-            sequence.last_number += count
-            sequence.save(update_fields=["last_number"])
-    references = []
-    for country, year in slots:
-        references.append(f"{country}-{year}-{next_number[(country, year)]:05d}")
-        next_number[(country, year)] += 1
-    return references
-
-
 @transaction.atomic
 def write_synthetic_batch(plans: Sequence[CasePlan], references: Sequence[str]) -> list[Case]:
     """Write planned cases with bulk inserts in one transaction: cases, countries, owner
     grants, entities (holders first), match keys, relationships, movements with their
-    facilitators, and notes, each audited model with its history rows."""
+    facilitators, and notes, each audited model with its history rows, and one change event
+    per case. ``references`` come from ``services.references_reserve``. The rules (grants,
+    keys, pseudonym numbers, events) are the services' own, called for many rows at once."""
     cases = [
         Case(
             reference=reference,
@@ -275,22 +252,20 @@ def write_synthetic_batch(plans: Sequence[CasePlan], references: Sequence[str]) 
 
     links, link_actors = [], []
     grants: list[CaseGroupObjectPermission] = []
-    permission_ids = [permission_id(codename) for codename in services.OWNER_PERMISSIONS]
     for case, plan in zip(cases, plans, strict=True):
         for code in plan.countries:
             links.append(CaseCountry(case_id=case.pk, country_id=code))
             link_actors.append(plan.owner.actor)
         grants.extend(
-            CaseGroupObjectPermission(
-                content_object_id=case.pk, group_id=plan.owner.agency.group_id, permission_id=pid
-            )
-            for pid in permission_ids
+            case_services.owner_grant_rows(case_id=case.pk, group_id=plan.owner.agency.group_id)
         )
     bulk_insert(CaseCountry, links, link_actors)
     CaseGroupObjectPermission.objects.bulk_create(grants, batch_size=BULK_BATCH)
     bulk_write_content(
         [(case, plan.owner.actor, plan.content) for case, plan in zip(cases, plans, strict=True)]
     )
+    # What ``services.case_create`` records for each case it creates, for the whole batch.
+    outbox.cases_created_in_bulk(cases=cases, actors=actors)
     return cases
 
 
@@ -369,7 +344,10 @@ def seed_synthetic(
     for number in range(count):
         owner_index, opened_on = _case_header(_case_rng(seed, number), owners)
         slots.append((owners[owner_index].agency.country_id, opened_on.year))
-    references = reserve_references(slots)
+    # Reserved for the whole run in one short transaction, so that the numbers never clash
+    # with ``services.next_reference`` and the order in which batches finish does not matter.
+    with transaction.atomic():
+        references = case_services.references_reserve(slots=slots)
     pairs = tuple((owner.agency.pk, owner.actor.pk) for owner in owners)
     jobs = [
         _Job(seed, first, tuple(references[first : first + batch_size]), pairs)

@@ -10,7 +10,7 @@ class SigninConfig(AppConfig):
     verbose_name = _("Casebook: signing in")
 
     def ready(self) -> None:
-        from casebook.signin import signals  # noqa: F401  (connects the receivers)
+        from casebook.signin import signals  # noqa: F401  # local import: connects receivers once apps are ready
 
         _unregister_device_admins()
 

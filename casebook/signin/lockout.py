@@ -18,6 +18,7 @@ from axes.handlers.database import AxesDatabaseHandler
 from axes.helpers import get_client_username, get_failure_limit
 from axes.models import AccessAttempt
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.db.models import Sum
 from django.http import HttpRequest
 
@@ -30,19 +31,21 @@ ACCOUNT = "account"
 ADDRESS = "address"
 
 
-class SignInLockoutHandler(AxesDatabaseHandler):
+class SignInLockoutHandler(AxesDatabaseHandler):  # type: ignore[misc]  # django-axes is untyped
     def get_failures(self, request: HttpRequest, credentials: dict[str, Any] | None = None) -> int:
         """The account's failures, or the account limit once the address reached its own.
         Sets ``request.casebook_locked_by`` to what the count is about."""
+        by_account: int
+        by_address: int
         by_account, by_address = (
             attempts.aggregate(n=Sum("failures_since_start"))["n"] or 0
             for attempts in self.get_user_attempts(request, credentials)
         )
-        limit = get_failure_limit(request, credentials)
+        limit: int = get_failure_limit(request, credentials)
         if by_account < limit and by_address >= settings.CASEBOOK_SIGNIN_ADDRESS_FAILURE_LIMIT:
-            request.casebook_locked_by = ADDRESS  # type: ignore[attr-defined]
+            request.casebook_locked_by = ADDRESS  # type: ignore[attr-defined]  # a note for the lockout log and page
             return limit
-        request.casebook_locked_by = ACCOUNT  # type: ignore[attr-defined]
+        request.casebook_locked_by = ACCOUNT  # type: ignore[attr-defined]  # a note for the lockout log and page
         return by_account
 
     def reset_user_attempts(
@@ -51,18 +54,24 @@ class SignInLockoutHandler(AxesDatabaseHandler):
         """After a successful sign-in, forget the account's failures, not the address's:
         signing in to one account must not wipe an address's failures against others."""
         username = get_client_username(request, credentials)
+        count: int
         count, _rows = AccessAttempt.objects.filter(username=username).delete()
         return count
 
     def user_login_failed(
-        self, sender: Any, credentials: dict[str, Any], request: Any = None, **kwargs: Any
+        self,
+        sender: object,
+        credentials: dict[str, Any],
+        request: HttpRequest | None = None,
+        **kwargs: Any,
     ) -> None:
         """Count the failure (axes), then log it, and a new lockout, in the access log."""
         if request is None:
-            return super().user_login_failed(sender, credentials, request, **kwargs)
+            super().user_login_failed(sender, credentials, request, **kwargs)
+            return
         was_locked = bool(getattr(request, "axes_locked_out", False))
         super().user_login_failed(sender, credentials, request, **kwargs)
-        username = get_client_username(request, credentials) or ""
+        username: str = get_client_username(request, credentials) or ""
         user = services.account_for_username(username)
         if was_locked:
             reason = "refused: locked out"
@@ -81,7 +90,7 @@ class SignInLockoutHandler(AxesDatabaseHandler):
             _locked_out(request, user=user, username=username)
 
 
-def _locked_out(request: HttpRequest, *, user: Any, username: str) -> None:
+def _locked_out(request: HttpRequest, *, user: User | None, username: str) -> None:
     by = getattr(request, "casebook_locked_by", ACCOUNT)
     if by == ADDRESS:
         until = selectors.address_locked_until(getattr(request, "axes_ip_address", None))

@@ -14,6 +14,7 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import SESSION_KEY, logout
+from django.contrib.auth.models import User
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -33,6 +34,12 @@ def mark_seen(request: HttpRequest) -> None:
 def two_factor_required() -> bool:
     """Whether every member must use a second factor (settings make it so with DEBUG off)."""
     return bool(settings.CASEBOOK_REQUIRE_2FA)
+
+
+def is_verified(user: User) -> bool:
+    """Whether this session's ``user`` passed the second step (django-otp's
+    ``OTPMiddleware`` gives ``request.user`` an ``is_verified`` method)."""
+    return bool(user.is_verified())  # type: ignore[attr-defined]  # added by OTPMiddleware
 
 
 def with_next(url: str, next_url: str) -> str:
@@ -99,7 +106,7 @@ class TwoFactorMiddleware:
         if not two_factor_required():
             return None
         user = request.user
-        if not user.is_authenticated or user.is_verified():  # type: ignore[union-attr,attr-defined]
+        if not user.is_authenticated or is_verified(user):
             return None
         # The verify page sends a member without an authenticator on to the set-up.
         return VERIFY

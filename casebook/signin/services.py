@@ -6,11 +6,10 @@ Two-factor devices are django-otp's: one ``TOTPDevice`` (an authenticator app) a
 
 import datetime
 import math
-from typing import Any
 from uuid import UUID
 
 from axes.utils import reset as axes_reset
-from django.contrib.auth import get_user_model
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpRequest
@@ -22,6 +21,7 @@ from django_otp.models import Device
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from casebook import notifications
 from casebook.access import client_address
 from casebook.models import AccessLog, Member, Notification
 
@@ -38,7 +38,7 @@ def sign_in_record(
     *,
     request: HttpRequest,
     action: str,
-    user: Any = None,
+    user: User | None = None,
     username: str = "",
     object_uuid: UUID | None = None,
     detail: str = "",
@@ -48,7 +48,7 @@ def sign_in_record(
     ``username`` what was typed, truncated) or ``ACCOUNT`` (``user`` is the supervisor who
     acted, ``object_uuid`` the member acted on). Never give it a password. Raises whatever
     the INSERT raises, like every write of the log."""
-    member = getattr(user, "member", None) if user is not None else None
+    member: Member | None = getattr(user, "member", None) if user is not None else None
     name = user.get_username() if user is not None else username[:UNKNOWN_USERNAME_CHARS]
     return AccessLog.objects.create(
         user=user,
@@ -63,17 +63,17 @@ def sign_in_record(
     )
 
 
-def account_for_username(username: str) -> Any:
+def account_for_username(username: str) -> User | None:
     """The user signing in as ``username`` (with their membership), or ``None``."""
     if not username:
         return None
-    return get_user_model().objects.filter(username=username).select_related("member").first()
+    return User.objects.filter(username=username).select_related("member").first()
 
 
-def lockout_notify(*, user: Any, until: datetime.datetime) -> Notification | None:
+def lockout_notify(*, user: User, until: datetime.datetime) -> Notification | None:
     """Tell the supervisors of ``user``'s agency that the account is locked until ``until``
-    (nobody, for users without an agency)."""
-    member = getattr(user, "member", None)
+    (nobody, for users without an agency: returns ``None``)."""
+    member: Member | None = getattr(user, "member", None)
     if member is None:
         return None
     message = _(
@@ -83,10 +83,11 @@ def lockout_notify(*, user: Any, until: datetime.datetime) -> Notification | Non
         "user": user.get_username(),
         "until": formats.date_format(timezone.localtime(until), "DATETIME_FORMAT"),
     }
-    return Notification.objects.create(
+    # ``notify`` cuts the message to what the column holds.
+    return notifications.notify(
         agency_id=member.agency_id,
         kind=Notification.Kind.ACCOUNT_LOCKED,
-        message=message[:500],
+        message=message,
         supervisors_only=True,
     )
 
@@ -94,7 +95,7 @@ def lockout_notify(*, user: Any, until: datetime.datetime) -> Notification | Non
 # --- two-factor devices --------------------------------------------------------------------
 
 
-def totp_device_pending(*, user: Any) -> TOTPDevice:
+def totp_device_pending(*, user: User) -> TOTPDevice:
     """The authenticator being set up for ``user``: unconfirmed until a code from it is
     entered. Refused (``ValidationError``) if the user already has a confirmed one: a new
     authenticator needs a supervisor's reset first, so that a stolen password alone cannot
@@ -108,7 +109,7 @@ def totp_device_pending(*, user: Any) -> TOTPDevice:
 
 
 @transaction.atomic
-def totp_device_confirm(*, user: Any, device: TOTPDevice, code: str) -> list[str]:
+def totp_device_confirm(*, user: User, device: TOTPDevice, code: str) -> list[str]:
     """Confirm the pending ``device`` with a ``code`` from it and issue new recovery codes,
     returned to be shown once. Raises ``ValidationError`` for a wrong code."""
     if device.user_id != user.pk or device.confirmed:
@@ -122,7 +123,7 @@ def totp_device_confirm(*, user: Any, device: TOTPDevice, code: str) -> list[str
     return _recovery_codes_replace(user)
 
 
-def second_factor_verify(*, user: Any, code: str) -> Device | None:
+def second_factor_verify(*, user: User, code: str) -> Device | None:
     """The device of ``user`` that accepts ``code``: the authenticator for six digits, else
     the recovery codes (a recovery code is used up); ``None`` if none does. Raises
     ``ValidationError`` without checking the code while the device makes the user wait after
@@ -145,7 +146,7 @@ def second_factor_verify(*, user: Any, code: str) -> Device | None:
 
 
 @transaction.atomic
-def recovery_codes_regenerate(*, user: Any, code: str) -> list[str]:
+def recovery_codes_regenerate(*, user: User, code: str) -> list[str]:
     """New recovery codes for ``user``, the old ones dead; needs a current ``code`` from the
     authenticator (``ValidationError`` otherwise)."""
     device = TOTPDevice.objects.filter(user=user, confirmed=True).order_by("id").first()
@@ -155,7 +156,7 @@ def recovery_codes_regenerate(*, user: Any, code: str) -> list[str]:
     return _recovery_codes_replace(user)
 
 
-def _recovery_codes_replace(user: Any) -> list[str]:
+def _recovery_codes_replace(user: User) -> list[str]:
     StaticDevice.objects.filter(user=user).delete()
     device = StaticDevice.objects.create(user=user, name="recovery codes", confirmed=True)
     codes = [StaticToken.random_token() for _i in range(RECOVERY_CODES)]
@@ -166,13 +167,13 @@ def _recovery_codes_replace(user: Any) -> list[str]:
 # --- a supervisor's actions on a member ----------------------------------------------------
 
 
-def _refuse_self(actor: Any, member: Member) -> None:
+def _refuse_self(actor: User, member: Member) -> None:
     if member.user_id == actor.pk:
         raise ValidationError(_("Ask another supervisor to do this for your own account."))
 
 
 @transaction.atomic
-def member_two_factor_reset(*, actor: Any, member: Member, request: HttpRequest) -> None:
+def member_two_factor_reset(*, actor: User, member: Member, request: HttpRequest) -> None:
     """Remove ``member``'s authenticator and recovery codes: they set up a new one at their
     next sign-in (and their open sessions are sent to the set-up). Logged under ``actor``'s
     name. Callers fetch ``member`` through ``get_member_for_supervisor``."""
@@ -189,12 +190,12 @@ def member_two_factor_reset(*, actor: Any, member: Member, request: HttpRequest)
 
 
 @transaction.atomic
-def member_unlock(*, actor: Any, member: Member, request: HttpRequest) -> int:
+def member_unlock(*, actor: User, member: Member, request: HttpRequest) -> int:
     """End the lockout of ``member``'s account (their failed attempts are forgotten; a
     locked source address stays locked). Logged under ``actor``'s name. Returns how many
     attempt records were removed."""
     _refuse_self(actor, member)
-    removed = axes_reset(username=member.user.get_username())
+    removed: int = axes_reset(username=member.user.get_username())
     sign_in_record(
         request=request,
         action=AccessLog.Action.ACCOUNT,

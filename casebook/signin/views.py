@@ -2,8 +2,7 @@
 and a supervisor's unlock and two-factor reset of a member of their own agency."""
 
 from base64 import b32encode
-from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 from uuid import UUID
 
 import django_otp
@@ -14,6 +13,7 @@ from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.models import User
 from django.contrib.auth.signals import user_login_failed
 from django.contrib.auth.views import LoginView
 from django.core.exceptions import ValidationError
@@ -29,6 +29,7 @@ from django_otp.models import Device
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from casebook import selectors as casebook_selectors
+from casebook.auth import AuthenticatedHttpRequest
 from casebook.models import AccessLog, Member
 from casebook.signin import selectors, services
 from casebook.signin.forms import AuthenticatorCodeForm, SecondFactorForm
@@ -37,6 +38,7 @@ from casebook.signin.middleware import (
     PENDING_KEY,
     SETUP,
     VERIFY,
+    is_verified,
     two_factor_required,
     with_next,
 )
@@ -55,7 +57,9 @@ class SignInView(LoginView):
         if step is None and two_factor_required():
             step = SETUP
         if step is None:
-            _record(self.request, AccessLog.Action.SIGN_IN, "password")
+            services.sign_in_record(
+                request=self.request, action=AccessLog.Action.SIGN_IN, user=user, detail="password"
+            )
             return response
         self.request.session[PENDING_KEY] = step
         return redirect(with_next(reverse(f"signin:two_factor_{step}"), self.get_success_url()))
@@ -70,11 +74,11 @@ def _next_url(request: HttpRequest) -> str:
     return resolve_url(settings.LOGIN_REDIRECT_URL)
 
 
-def _record(request: HttpRequest, action: str, detail: str) -> None:
+def _record(request: AuthenticatedHttpRequest, action: str, detail: str) -> None:
     services.sign_in_record(request=request, action=action, user=request.user, detail=detail)
 
 
-def _second_step_passed(request: HttpRequest, device: Device, detail: str) -> None:
+def _second_step_passed(request: AuthenticatedHttpRequest, device: Device, detail: str) -> None:
     """Mark the session verified by ``device`` (a new session key) and log it: as a sign-in
     when the step was owed (always, when two-factor is required), else as a change to the
     account (a demo member setting up an authenticator from the security page)."""
@@ -89,10 +93,10 @@ def _second_step_passed(request: HttpRequest, device: Device, detail: str) -> No
 @sensitive_post_parameters("code")
 @login_required
 @require_http_methods(["GET", "POST"])
-def two_factor_verify(request: HttpRequest) -> HttpResponse:
+def two_factor_verify(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The second step: a code from the authenticator, or a recovery code (used up)."""
-    user: Any = request.user
-    if user.is_verified():
+    user = request.user
+    if is_verified(user):
         request.session.pop(PENDING_KEY, None)
         return redirect(_next_url(request))
     if not selectors.has_authenticator(user):
@@ -131,18 +135,18 @@ def _without_authenticator(request: HttpRequest) -> HttpResponse:
     return redirect(_next_url(request))
 
 
-def _lock(request: HttpRequest, credentials: dict[str, Any]) -> HttpResponse:
+def _lock(request: HttpRequest, credentials: dict[str, str]) -> HttpResponse:
     """Sign out the half-signed-in session; AxesMiddleware answers with the lockout page."""
     logout(request)
-    request.axes_locked_out = True  # type: ignore[attr-defined]
-    request.axes_credentials = credentials  # type: ignore[attr-defined]
+    request.axes_locked_out = True  # type: ignore[attr-defined]  # what AxesMiddleware reads
+    request.axes_credentials = credentials  # type: ignore[attr-defined]  # what AxesMiddleware reads
     return redirect("login")
 
 
 @sensitive_post_parameters("code")
 @login_required
 @require_http_methods(["GET", "POST"])
-def two_factor_setup(request: HttpRequest) -> HttpResponse:
+def two_factor_setup(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Set up an authenticator: scan the QR code (or type the key), confirm with a code,
     then see the recovery codes, once."""
     try:
@@ -180,7 +184,7 @@ def _show_codes(request: HttpRequest, codes: list[str], next_url: str) -> HttpRe
 
 @login_required
 @require_GET
-def security(request: HttpRequest) -> HttpResponse:
+def security(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The member's own sign-in security: two-factor status, new recovery codes."""
     context = {
         "status": selectors.two_factor_status(request.user),
@@ -193,7 +197,7 @@ def security(request: HttpRequest) -> HttpResponse:
 @sensitive_post_parameters("code")
 @login_required
 @require_POST
-def recovery_codes(request: HttpRequest) -> HttpResponse:
+def recovery_codes(request: AuthenticatedHttpRequest) -> HttpResponse:
     """New recovery codes (the old ones die), for a current code from the authenticator."""
     form = AuthenticatorCodeForm(request.POST)
     if form.is_valid():
@@ -218,7 +222,7 @@ def recovery_codes(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def member_unlock(request: HttpRequest, member: UUID) -> HttpResponse:
+def member_unlock(request: AuthenticatedHttpRequest, member: UUID) -> HttpResponse:
     """End the lockout of a member of the supervisor's own agency (404 for others')."""
     done = _("%(user)s can try to sign in again.")
     return _member_action(request, member, services.member_unlock, done)
@@ -226,15 +230,21 @@ def member_unlock(request: HttpRequest, member: UUID) -> HttpResponse:
 
 @login_required
 @require_POST
-def member_two_factor_reset(request: HttpRequest, member: UUID) -> HttpResponse:
+def member_two_factor_reset(request: AuthenticatedHttpRequest, member: UUID) -> HttpResponse:
     """Remove a member's authenticator and recovery codes (a lost phone): they set up a new
     one at their next sign-in. Own agency only (404 for others')."""
     done = _("%(user)s will set up two-factor sign-in again at their next sign-in.")
     return _member_action(request, member, services.member_two_factor_reset, done)
 
 
+class _MemberService(Protocol):
+    """``services.member_unlock`` and ``services.member_two_factor_reset``."""
+
+    def __call__(self, *, actor: User, member: Member, request: HttpRequest) -> object: ...
+
+
 def _member_action(
-    request: HttpRequest, member: UUID, service: Callable[..., Any], done: str
+    request: AuthenticatedHttpRequest, member: UUID, service: _MemberService, done: str
 ) -> HttpResponse:
     target: Member = casebook_selectors.get_member_for_supervisor(request.user, member)
     try:

@@ -1,9 +1,10 @@
 """Forms of the case pages: the case list's filters and the case form (create and edit)."""
 
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from django import forms
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.utils import timezone
@@ -82,8 +83,16 @@ CONFLICT_DECISIONS = [
 ]
 
 
-class LeadOfficerField(forms.ModelChoiceField):
-    def label_from_instance(self, obj: Any) -> str:
+# Django's choice fields are generic only in django-stubs: subscripted for mypy, plain at run
+# time (where ``ModelChoiceField[User]`` would raise).
+if TYPE_CHECKING:
+    _UserChoiceField = forms.ModelChoiceField[User]
+else:
+    _UserChoiceField = forms.ModelChoiceField
+
+
+class LeadOfficerField(_UserChoiceField):
+    def label_from_instance(self, obj: User) -> str:
         return obj.get_full_name() or obj.get_username()
 
 
@@ -129,7 +138,7 @@ class CaseForm(StyledFormMixin, forms.Form):
         self,
         *args: Any,
         agency: Agency,
-        lead_officer: Any = None,
+        lead_officer: User | None = None,
         editing: bool = False,
         may_change_code: bool = True,
         **kwargs: Any,
@@ -153,7 +162,7 @@ class CaseForm(StyledFormMixin, forms.Form):
             # Keep a deactivated lead officer selectable, so that saving does not silently
             # drop them: the service then says why they no longer qualify.
             officers |= Q(pk=lead_officer.pk)
-        cast(forms.ModelChoiceField, self.fields["lead_officer"]).queryset = (
+        cast("forms.ModelChoiceField[User]", self.fields["lead_officer"]).queryset = (
             get_user_model()
             .objects.filter(officers)
             .order_by("last_name", "first_name", "username")
@@ -161,7 +170,7 @@ class CaseForm(StyledFormMixin, forms.Form):
         self.fields["opened_on"].widget.attrs["max"] = timezone.localdate().isoformat()
 
     def update_values(self) -> dict[str, Any]:
-        """What ``cases.sharing.case_update_with_code`` takes, from the cleaned edit form."""
+        """What ``services.case_update_with_code`` takes, from the cleaned edit form."""
         values = dict(self.cleaned_data)
         decision = values.pop("conflicting_shares", "")
         values["revoke_conflicting"] = {"revoke": True, "keep": False}.get(decision)

@@ -21,12 +21,22 @@ from django.utils.translation import gettext_lazy as _
 from casebook.forms import StyledFormMixin
 from cases import matchkeys, selectors
 from cases.countries import country_choices, country_name
-from cases.models import Case, Entity
+from cases.models import Entity
+from cases.permissions import CaseAccess
 
 if TYPE_CHECKING:
     from django.utils.functional import _StrOrPromise as Text
 else:
     Text = str
+
+# Django's model forms and choice fields are generic only in django-stubs: subscripted for
+# mypy, plain at run time (where ``ModelForm[Entity]`` would raise).
+if TYPE_CHECKING:
+    _EntityModelForm = forms.ModelForm[Entity]
+    _EntityChoiceField = forms.ModelChoiceField[Entity]
+else:
+    _EntityModelForm = forms.ModelForm
+    _EntityChoiceField = forms.ModelChoiceField
 
 Kind = Entity.Kind
 
@@ -201,22 +211,24 @@ def _coordinate(value: Decimal | None, *, limit: int, message: Text) -> Decimal 
     return value.quantize(_SIX_PLACES)
 
 
-class EntityFormBase(StyledFormMixin, forms.ModelForm):  # type: ignore[type-arg]
+class EntityFormBase(StyledFormMixin, _EntityModelForm):
     """Base of the per-kind forms built by ``entity_form_class``; never used directly.
 
-    Takes the entity's ``case`` so that a holder can only be a person or an organisation of
-    that same case.
+    Takes the ``CaseAccess`` of the entity's case so that a holder can only be a person or an
+    organisation of that same case, as its member may see them.
     """
 
     kind: str = ""
 
-    def __init__(self, *args: Any, case: Case, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, access: CaseAccess, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.case = case
+        self.case = access.case
         for name in REQUIRED_FIELDS[self.kind]:
             self.fields[name].required = True
         if "holder" in self.fields:
-            holders = selectors.entity_list(case).filter(kind__in=(Kind.PERSON, Kind.ORGANISATION))
+            holders = selectors.entity_list(access).filter(
+                kind__in=(Kind.PERSON, Kind.ORGANISATION)
+            )
             if self.instance.pk is not None:
                 holders = holders.exclude(pk=self.instance.pk)
             holder_field = cast(HolderField, self.fields["holder"])
@@ -272,7 +284,7 @@ class EntityFormBase(StyledFormMixin, forms.ModelForm):  # type: ignore[type-arg
         return cleaned
 
 
-class HolderField(forms.ModelChoiceField):  # type: ignore[type-arg]
+class HolderField(_EntityChoiceField):
     """A person or organisation of the case, chosen by public id (UUID), never by key."""
 
     def __init__(self, **kwargs: Any) -> None:
@@ -283,7 +295,7 @@ class HolderField(forms.ModelChoiceField):  # type: ignore[type-arg]
 
     def to_python(self, value: Any) -> Entity | None:
         try:
-            return super().to_python(value)  # type: ignore[no-any-return]
+            return super().to_python(value)
         except ValidationError as error:
             # A malformed id is an invalid choice like any other, not a message about UUIDs.
             message = self.error_messages["invalid_choice"]

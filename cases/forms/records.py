@@ -1,6 +1,6 @@
 """Forms for what is recorded under a case: relationships, movements, notes and evidence.
 
-Entity choices are always the querysets of ``cases.selectors.entity_list(case)`` handed in by
+Entity choices are always the querysets of ``cases.selectors.entity_list(access)`` handed in by
 the view, and are posted by UUID: an entity of another case is simply not a valid choice.
 The services check the same data rules again; these forms give the messages next to fields.
 """
@@ -14,6 +14,7 @@ from django.conf import settings
 from django.core.files.uploadedfile import InMemoryUploadedFile, UploadedFile
 from django.core.files.uploadhandler import FileUploadHandler
 from django.db.models import QuerySet
+from django.http import HttpRequest
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -24,25 +25,34 @@ from cases.models import Entity, Movement, Relationship
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
 
+# Django's choice fields are generic only in django-stubs: subscripted for mypy, plain at run
+# time (where ``ModelChoiceField[Entity]`` would raise).
+if TYPE_CHECKING:
+    _EntityChoiceField = forms.ModelChoiceField[Entity]
+    _EntityMultipleChoiceField = forms.ModelMultipleChoiceField[Entity]
+else:
+    _EntityChoiceField = forms.ModelChoiceField
+    _EntityMultipleChoiceField = forms.ModelMultipleChoiceField
+
 
 def entity_label(entity: Entity) -> str:
     """How an entity is named on the record pages (choices, confirmations).
 
-    Entities come from ``selectors.entity_list(case)``, masked for members who may not see
+    Entities come from ``selectors.entity_list(access)``, masked for members who may not see
     protected identities: a protected entity's label is then its pseudonym.
     """
     return f"{entity.label} ({entity.get_kind_display()}, {entity.get_role_display()})"
 
 
-class EntityChoiceField(forms.ModelChoiceField):
+class EntityChoiceField(_EntityChoiceField):
     """An entity of the case, posted by UUID; anything else gets one plain message."""
 
     default_error_messages = {"invalid_choice": _("Choose an entity of this case.")}
 
-    def label_from_instance(self, obj: Any) -> str:
+    def label_from_instance(self, obj: Entity) -> str:
         return entity_label(obj)
 
-    def to_python(self, value: Any) -> Any:
+    def to_python(self, value: Any) -> Entity | None:
         try:
             return super().to_python(value)
         except forms.ValidationError as error:
@@ -52,13 +62,13 @@ class EntityChoiceField(forms.ModelChoiceField):
             ) from error
 
 
-class EntityMultipleChoiceField(forms.ModelMultipleChoiceField):
+class EntityMultipleChoiceField(_EntityMultipleChoiceField):
     default_error_messages = {
         "invalid_choice": _("Choose entities of this case."),
         "invalid_pk_value": _("Choose entities of this case."),
     }
 
-    def label_from_instance(self, obj: Any) -> str:
+    def label_from_instance(self, obj: Entity) -> str:
         return entity_label(obj)
 
 
@@ -79,7 +89,7 @@ def _cap_at_today(field: forms.Field) -> None:
 
 
 def _limit_choices(form: forms.Form, name: str, queryset: QuerySet[Entity]) -> None:
-    cast(forms.ModelChoiceField, form.fields[name]).queryset = queryset
+    cast("forms.ModelChoiceField[Entity]", form.fields[name]).queryset = queryset
 
 
 class RelationshipForm(StyledFormMixin, forms.Form):
@@ -260,8 +270,8 @@ class EvidenceForm(StyledFormMixin, forms.Form):
             "recorded and checked, and every download is logged in its chain of custody."
         ) % {"size": filesizeformat(settings.EVIDENCE_MAX_BYTES)}
 
-    def clean_file(self) -> UploadedFile:
-        upload: UploadedFile = self.cleaned_data["file"]
+    def clean_file(self) -> "UploadedFile[bytes]":
+        upload: UploadedFile[bytes] = self.cleaned_data["file"]
         # The size the upload reports; nothing of the file is read here.
         if upload.size is not None and upload.size > settings.EVIDENCE_MAX_BYTES:
             raise forms.ValidationError(evidence_limit_message())
@@ -277,7 +287,7 @@ class EvidenceUploadLimitHandler(FileUploadHandler):
     with the limit message.
     """
 
-    def __init__(self, request: Any = None) -> None:
+    def __init__(self, request: HttpRequest | None = None) -> None:
         super().__init__(request)
         self.limit = settings.EVIDENCE_MAX_BYTES
         self.received = 0
@@ -290,7 +300,7 @@ class EvidenceUploadLimitHandler(FileUploadHandler):
         self.received += len(raw_data)
         return raw_data if self.received <= self.limit else None
 
-    def file_complete(self, file_size: int) -> UploadedFile | None:
+    def file_complete(self, file_size: int) -> "UploadedFile[bytes] | None":
         if self.received <= self.limit:
             return None  # the next handler keeps the file as usual
         # The next handlers hold the part received before the limit: drop it now.

@@ -84,9 +84,9 @@ class ShareForm(StyledFormMixin, forms.Form):
         caller); any existing agency may still be posted, and the service says why not.
         ``is_owner``: only the owner agency may share protected identities, so others do not
         get that field. ``expiry_limit``: when a recipient re-shares, the end of its own
-        share, which a re-share cannot outlast (``cases.sharing.reshare_expiry_limit``)."""
+        share, which a re-share cannot outlast (``selectors.reshare_expiry_limit``)."""
         super().__init__(*args, **kwargs)
-        self.fields["agency"].widget.choices = agency_choices(agencies)  # type: ignore[attr-defined]
+        self.fields["agency"].widget.choices = agency_choices(agencies)
         if not is_owner:
             del self.fields["include_protected"]
         self.expiry_limit = expiry_limit
@@ -114,7 +114,7 @@ class ShareForm(StyledFormMixin, forms.Form):
         return agency
 
     def share_values(self) -> dict[str, Any]:
-        """What ``cases.sharing.case_share`` takes, from the cleaned form."""
+        """What ``services.case_share`` takes, from the cleaned form."""
         data = self.cleaned_data
         expires_on: datetime.date | None = data.get("expires_on")
         expires_at = end_of_day_utc(expires_on) if expires_on else None

@@ -13,6 +13,7 @@ from cases.models.case import (
     ReferenceSequence,
 )
 from cases.models.entities import Entity, MatchKey
+from cases.models.events import CaseEvent, EventDelivery
 from cases.models.hits import CommonKey, Hit, HitDetection, HitDismissal
 from cases.models.records import (
     CustodyEntry,
@@ -28,12 +29,14 @@ from cases.models.sharing import CaseShare
 __all__ = [
     "Case",
     "CaseCountry",
+    "CaseEvent",
     "CaseGroupObjectPermission",
     "CaseShare",
     "CommonKey",
     "CaseUserObjectPermission",
     "CustodyEntry",
     "Entity",
+    "EventDelivery",
     "Evidence",
     "Hit",
     "HitDetection",

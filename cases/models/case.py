@@ -74,8 +74,12 @@ class Case(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
+    # Moved by one on every change to the case or anything in it, in the same transaction
+    # (``cases.outbox.case_changed``); each change event names the version it produced.
+    version = models.PositiveBigIntegerField(default=0, editable=False)
 
-    history = HistoricalRecords()
+    # ``version`` is bookkeeping, moved without a save; a history row would show it as changed.
+    history = HistoricalRecords(excluded_fields=["version"])
 
     class Meta:
         ordering = ["-updated_at"]

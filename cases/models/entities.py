@@ -2,7 +2,6 @@
 case, and the normalised match keys of their identifying values."""
 
 import uuid
-from typing import Any
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -12,9 +11,10 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from cases.models.case import Case
+from cases.models.guards import RefusesMasked
 
 
-class Entity(models.Model):
+class Entity(RefusesMasked):
     class Kind(models.TextChoices):
         PERSON = "person", _("Person")
         ORGANISATION = "organisation", _("Organisation")
@@ -129,21 +129,8 @@ class Entity(models.Model):
     def __str__(self) -> str:
         return self.label
 
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        # A masked instance (``cases.protection``) holds a pseudonym where the name was:
-        # saving it would overwrite a protected identity.
-        if getattr(self, "_casebook_masked", False):
-            raise RuntimeError("A masked entity cannot be saved.")
-        super().save(*args, **kwargs)
-
     def get_absolute_url(self) -> str:
         return reverse("cases:entity", kwargs={"case": self.case.uuid, "entity": self.uuid})
-
-    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
-        # The change history records the deleted row from the instance: never a pseudonym.
-        if getattr(self, "_casebook_masked", False):
-            raise RuntimeError("A masked entity cannot be deleted.")
-        return super().delete(*args, **kwargs)
 
     @property
     def label(self) -> str:

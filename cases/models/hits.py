@@ -99,11 +99,11 @@ class CommonKey(models.Model):
 
 class HitDetection(models.Model):
     """One entity write's request for hit detection, counted against the writer's and their
-    agency's hourly budget of new match keys (``cases.hits.detection_request``).
+    agency's hourly budget of new match keys (``cases.services.hits.detection_request``).
 
     Counted in the database, not in a process's memory: the web server runs several
     processes. A request over budget is ``DEFERRED``: the write is kept, detection waits for
-    the sweep (``cases.hits.detections_release``, every few minutes) to find room in the
+    the sweep (``cases.services.hits.detections_release``, every few minutes) to find room in the
     budgets, and is then ``RELEASED``; nothing is lost, it comes later.
     """
 

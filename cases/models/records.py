@@ -11,9 +11,10 @@ from simple_history.models import HistoricalRecords
 
 from cases.models.case import Case
 from cases.models.entities import Entity
+from cases.models.guards import RefusesMasked
 
 
-class Relationship(models.Model):
+class Relationship(RefusesMasked):
     class Kind(models.TextChoices):
         COMMUNICATES = "communicates_with", _("communicates with")
         PAYS = "pays", _("pays")
@@ -88,7 +89,7 @@ class Relationship(models.Model):
         return f"{self.source_reliability}{self.information_assessment}"
 
 
-class Movement(models.Model):
+class Movement(RefusesMasked):
     class Means(models.TextChoices):
         FOOT = "foot", _("On foot")
         BOAT = "boat", _("Boat")
@@ -178,7 +179,7 @@ def evidence_path(instance: "Evidence", filename: str) -> str:
     return f"{instance.case.uuid}/{instance.uuid}"
 
 
-class Evidence(models.Model):
+class Evidence(RefusesMasked):
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="evidence")
     file = models.FileField(upload_to=evidence_path, max_length=200)
@@ -244,7 +245,7 @@ class CustodyEntry(models.Model):
     def save(self, *args: object, **kwargs: object) -> None:
         if self.pk is not None:
             raise ValidationError(_("The chain of custody cannot be changed."))
-        super().save(*args, **kwargs)  # type: ignore[arg-type]
+        super().save(*args, **kwargs)
 
     def delete(self, *args: object, **kwargs: object) -> tuple[int, dict[str, int]]:
         raise ValidationError(_("The chain of custody cannot be changed."))

@@ -4,7 +4,7 @@ A share is the record (purpose, who granted it, expiry, end); the grants it give
 ``CaseGroupObjectPermission`` pointing back to it. Ending a share deletes its grants in the
 same transaction, so a revoke takes effect on the next request on every channel. A re-share
 (granted by a recipient) never outlives the share of the agency that granted it: see
-``cases.sharing``.
+``cases.services.sharing``.
 """
 
 import datetime

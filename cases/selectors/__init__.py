@@ -9,12 +9,22 @@ Sharing (a later issue) adds rows to the permission table; it changes data, not 
 
 Callers use this package (``from cases import selectors``; ``selectors.case_list(...)``); the
 modules split it by what they read: ``grants`` (live grants, visibility, permissions),
-``cases`` (case list, counts, one case, dashboard), ``records`` (what lives under a case),
-``sharing`` (shares) and ``hits`` (cross-case hits, common keys). A module calls another's
+``access`` (``CaseAccess`` values for many cases, the grant rows of cases), ``cases`` (case
+list, counts, one case, dashboard), ``records`` (what lives under one case), ``visible`` (the
+cross-case readers every channel uses: entities, relationships, movements and matches across
+the cases a user may see, masked per row), ``sharing`` (shares), ``hits`` (cross-case hits,
+common keys) and ``history`` (a case's timeline and change history). A module calls another's
 functions through its own import of them: to replace one (``mock.patch``), patch it where it
 is called (``cases.selectors.cases.visible_to``), not only here.
 """
 
+from cases.permissions import ACTIONS, CaseAccess, permission_id
+from cases.selectors.access import (
+    GrantRow,
+    case_access,
+    case_accesses,
+    case_grant_rows,
+)
 from cases.selectors.cases import (
     CASE_ORDERINGS,
     OPEN_STATUSES,
@@ -25,15 +35,13 @@ from cases.selectors.cases import (
     case_country_list,
     case_list,
     dashboard_counts,
-    get_case_for_user,
+    get_case_access,
 )
 from cases.selectors.grants import (
-    ACTIONS,
-    User,
+    agency_group_ids,
     can_see_protected,
     case_permissions,
     live_grants,
-    permission_id,
     visible_case_ids,
     visible_to,
 )
@@ -66,36 +74,57 @@ from cases.selectors.records import (
     note_list,
     order_entities,
     relationship_list,
-    relationships_with_ends,
 )
-from cases.selectors.sharing import get_share_for_user, share_list, share_target_agencies
+from cases.selectors.sharing import (
+    code_change_conflicts,
+    get_share_for_user,
+    reshare_expiry_limit,
+    share_list,
+    share_target_agencies,
+)
+from cases.selectors.visible import (
+    MatchEdge,
+    visible_entities,
+    visible_matches,
+    visible_movements,
+    visible_relationships,
+)
 
 __all__ = [
     "ACTIONS",
     "CASE_ORDERINGS",
-    "OPEN_STATUSES",
+    "CaseAccess",
     "CaseFilters",
+    "CaseRecords",
     "CaseResults",
+    "GrantRow",
     "HitList",
     "HitRow",
-    "User",
+    "MatchEdge",
+    "OPEN_STATUSES",
+    "agency_group_ids",
     "agency_open_cases",
     "can_see_protected",
+    "case_access",
+    "case_accesses",
     "case_count",
     "case_country_list",
+    "case_grant_rows",
     "case_list",
     "case_permissions",
+    "case_records",
+    "code_change_conflicts",
     "common_key_list",
     "custody_list",
     "dashboard_counts",
     "entity_holdings",
     "entity_list",
-    "entity_ordering",
     "entity_matches",
     "entity_movements",
+    "entity_ordering",
     "entity_relationships",
     "evidence_list",
-    "get_case_for_user",
+    "get_case_access",
     "get_common_key_for_supervisor",
     "get_entity_for_removal",
     "get_entity_for_user",
@@ -110,13 +139,15 @@ __all__ = [
     "movement_list",
     "note_list",
     "order_entities",
-    "CaseRecords",
-    "case_records",
     "permission_id",
     "relationship_list",
-    "relationships_with_ends",
+    "reshare_expiry_limit",
     "share_list",
     "share_target_agencies",
     "visible_case_ids",
+    "visible_entities",
+    "visible_matches",
+    "visible_movements",
+    "visible_relationships",
     "visible_to",
 ]

@@ -2,18 +2,20 @@
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, overload
+from typing import overload
 from uuid import UUID
 
-from django.core.exceptions import PermissionDenied
+from django.contrib.auth.models import User
 from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 from django.utils.translation import gettext as _
 
 from casebook import access
+from casebook.auth import RequestUser
 from casebook.models import Country
 from cases.models import Case
-from cases.selectors.grants import ACTIONS, case_permissions, visible_case_ids, visible_to
+from cases.permissions import ACTIONS, CaseAccess
+from cases.selectors.grants import case_permissions, visible_case_ids, visible_to
 
 
 @dataclass(frozen=True)
@@ -40,7 +42,7 @@ CASE_ORDERINGS = {
 }
 
 
-def case_list(user: Any, *, filters: CaseFilters | None = None) -> QuerySet[Case]:
+def case_list(user: RequestUser, *, filters: CaseFilters | None = None) -> QuerySet[Case]:
     """Cases the user may see, filtered and ordered, with what list pages display. The read
     is written to the access log, with the filters (``casebook.access.record``)."""
     filters = filters or CaseFilters()
@@ -72,7 +74,7 @@ def _filters_detail(filters: CaseFilters) -> str:
     )
 
 
-def case_count(user: Any, *, filters: CaseFilters | None = None) -> int:
+def case_count(user: RequestUser, *, filters: CaseFilters | None = None) -> int:
     """``case_list(user, filters=filters).count()``. When no filter narrows the list, counted
     on the grants (``visible_case_ids``: each live grant names one case) without reading the
     cases."""
@@ -91,7 +93,7 @@ class CaseResults:
     so a deep page costs a sort of ids, not of whole rows.
     """
 
-    user: Any
+    user: RequestUser
     filters: CaseFilters = CaseFilters()
 
     def count(self) -> int:
@@ -124,20 +126,21 @@ class CaseResults:
         return [by_id[pk] for pk in ids if pk in by_id]
 
 
-def get_case_for_user(user: Any, case_uuid: UUID | str, *, action: str = "view") -> Case:
-    """The case if the user may see it (else 404) and take ``action`` on it (else 403).
+def get_case_access(user: User, case_uuid: UUID | str, *, action: str = "view") -> CaseAccess:
+    """The case with what the user may do on it, if they may see it (else 404) and take
+    ``action`` on it (else 403).
 
-    The returned case carries ``user_actions``, the set of actions the user may take. The
-    read is written to the access log (``casebook.access.record``; a refusal is logged by
-    its middleware).
+    The read is written to the access log (``casebook.access.record``; a refusal is logged
+    by its middleware).
     """
-    case = _case_for_user(user, case_uuid, action=action)
+    case_access = _case_access(user, case_uuid, action=action)
+    case = case_access.case
     access.record(action=action, object_type="case", case=case, object_uuid=case.uuid)
-    return case
+    return case_access
 
 
-def _case_for_user(user: Any, case_uuid: UUID | str, *, action: str) -> Case:
-    """``get_case_for_user`` without the access log, for the selectors of what lives under a
+def _case_access(user: User, case_uuid: UUID | str, *, action: str) -> CaseAccess:
+    """``get_case_access`` without the access log, for the selectors of what lives under a
     case: they log the object that was read instead."""
     if action not in ACTIONS:
         raise ValueError(f"unknown action {action!r}")
@@ -150,18 +153,19 @@ def _case_for_user(user: Any, case_uuid: UUID | str, *, action: str) -> Case:
     )
     if case is None:
         raise Http404(_("No such case."))
-    case.user_actions = case_permissions(user, [case])[case.pk]  # type: ignore[attr-defined]
-    if action not in case.user_actions:  # type: ignore[attr-defined]
-        raise PermissionDenied(_("You may not do this on this case."))
-    return case
+    case_access = CaseAccess(
+        user=user, case=case, actions=frozenset(case_permissions(user, [case])[case.pk])
+    )
+    case_access.require(action)
+    return case_access
 
 
 def case_country_list(case: Case) -> QuerySet[Country]:
-    """The countries involved in a case (from ``get_case_for_user``), by name."""
+    """The countries involved in a case (from ``get_case_access``), by name."""
     return case.countries.order_by("name")
 
 
-def dashboard_counts(user: Any) -> dict[str, int]:
+def dashboard_counts(user: RequestUser) -> dict[str, int]:
     """Visible cases by status, in one query."""
     rows = (
         Case.objects.filter(visible_to(user))
@@ -178,7 +182,7 @@ def dashboard_counts(user: Any) -> dict[str, int]:
 OPEN_STATUSES = (Case.Status.OPEN, Case.Status.INVESTIGATION, Case.Status.PROSECUTION)
 
 
-def agency_open_cases(user: Any, limit: int = 10) -> list[Case]:
+def agency_open_cases(user: RequestUser, limit: int = 10) -> list[Case]:
     """The latest-changed open cases (open, investigation, prosecution) owned by the user's
     own agency that the user may see, in one query; none for users without an agency."""
     member = getattr(user, "member", None) if getattr(user, "is_authenticated", False) else None

@@ -4,41 +4,17 @@ do on them. Every other selector filters through ``visible_to`` or ``live_grants
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, Permission
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.db.models.signals import m2m_changed
 from django.dispatch import receiver
 from django.utils import timezone
 
-from casebook.auth import role_permissions
+from casebook.auth import RequestUser, role_permissions
 from cases.models import Case, CaseGroupObjectPermission
-
-User = AbstractBaseUser | AnonymousUser
-
-# What each action needs: the agency's object permission on the case, and the member's role
-# permission (model level). Both must hold.
-ACTIONS: dict[str, tuple[str, str]] = {
-    "view": ("view_case", "cases.view_case"),
-    "contribute": ("contribute_case", "cases.contribute_case"),
-    "change": ("change_case", "cases.change_case"),
-    "manage": ("manage_case", "cases.manage_case"),
-    # Not an action on its own: seeing the victims, witnesses and informants of the case.
-    "view_protected": ("view_protected", "cases.view_protected"),
-}
-
-_permission_ids: dict[str, int] = {}
+from cases.permissions import ACTIONS, permission_id
 
 
-def permission_id(codename: str) -> int:
-    """The primary key of a ``cases`` permission, cached for the life of the process."""
-    if codename not in _permission_ids:
-        _permission_ids[codename] = Permission.objects.get(
-            content_type__app_label="cases", codename=codename
-        ).pk
-    return _permission_ids[codename]
-
-
-def _agency_group_ids(user: Any) -> list[int]:
+def agency_group_ids(user: RequestUser) -> list[int]:
     """The groups through which the user holds grants: those of their active agency.
 
     Read once per user object (that is, once per request) and given to the queries as
@@ -53,7 +29,7 @@ def _agency_group_ids(user: Any) -> list[int]:
     cached: list[int] | None = getattr(user, "_casebook_group_ids", None)
     if cached is None:
         cached = list(user.groups.filter(agency__isnull=False).values_list("id", flat=True))
-        user._casebook_group_ids = cached
+        user._casebook_group_ids = cached  # type: ignore[attr-defined]  # our per-request cache
     return cached
 
 
@@ -64,16 +40,16 @@ def _forget_group_ids(sender: Any, instance: Any, action: str, **kwargs: Any) ->
         instance.__dict__.pop("_casebook_group_ids", None)
 
 
-def live_grants(user: Any) -> QuerySet[CaseGroupObjectPermission]:
+def live_grants(user: RequestUser) -> QuerySet[CaseGroupObjectPermission]:
     """The grants the user holds right now through their agency: the one definition of a
     live grant. An expired share stops here at its expiry, before the clean-up task runs."""
     return CaseGroupObjectPermission.objects.filter(
         Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now()),
-        group_id__in=_agency_group_ids(user),
+        group_id__in=agency_group_ids(user),
     )
 
 
-def visible_to(user: Any, *, case_ref: str = "pk", codename: str = "view_case") -> Exists:
+def visible_to(user: RequestUser, *, case_ref: str = "pk", codename: str = "view_case") -> Exists:
     """``Exists()`` that is true for rows whose case (``case_ref``) the user's agency holds
     ``codename`` on. Use it in every read: ``Model.objects.filter(visible_to(user, ...))``."""
     return Exists(
@@ -83,7 +59,7 @@ def visible_to(user: Any, *, case_ref: str = "pk", codename: str = "view_case") 
     )
 
 
-def visible_case_ids(user: Any, *, codename: str = "view_case") -> QuerySet[Any]:
+def visible_case_ids(user: RequestUser, *, codename: str = "view_case") -> QuerySet[Any]:
     """The ids of the cases the user's agency holds ``codename`` on, as a subquery: the set
     that ``visible_to`` tests row by row, from the same live grants. Cheaper than going
     through the cases when the ids are all that is needed (counting them, driving a query)."""
@@ -91,11 +67,11 @@ def visible_case_ids(user: Any, *, codename: str = "view_case") -> QuerySet[Any]
     return grants.values("content_object_id")
 
 
-def case_permissions(user: Any, cases: list[Case]) -> dict[int, set[str]]:
+def case_permissions(user: RequestUser, cases: list[Case]) -> dict[int, set[str]]:
     """The actions (``ACTIONS`` keys) the user may take on each case, in one query.
 
     Intersects the agency's object grants with the member's roles. Used by pages to decide
-    which buttons to show; the write paths check again through ``get_case_for_user``.
+    which buttons to show; the services check again against the ``CaseAccess`` they are given.
     """
     result: dict[int, set[str]] = {case.pk: set() for case in cases}
     if not cases:
@@ -114,7 +90,7 @@ def case_permissions(user: Any, cases: list[Case]) -> dict[int, set[str]]:
     return result
 
 
-def can_see_protected(user: Any, case: Case) -> bool:
+def can_see_protected(user: RequestUser, case: Case) -> bool:
     """Whether the user may see protected identities (victims, witnesses, informants) of a
     case: their agency holds ``view_protected`` on it and their role allows it."""
     if "cases.view_protected" not in role_permissions(user):

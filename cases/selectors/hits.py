@@ -3,7 +3,7 @@
 import datetime
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, overload
+from typing import overload
 from uuid import UUID
 
 from django.core.exceptions import PermissionDenied
@@ -24,12 +24,15 @@ from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils.translation import gettext as _
 
-from casebook.auth import role_permissions
-from casebook.models import Agency
+from casebook.auth import RequestUser, role_permissions
+from casebook.models import Agency, Member
 from cases.models import CommonKey, Entity, Hit, HitDetection, HitDismissal, MatchKey
+from cases.permissions import CaseAccess
+from cases.protection import is_protected
+from cases.rules import key_kind_label
 from cases.selectors.grants import visible_to
 
-# --- cross-case hits (detection and writes in ``cases.hits``) ------------------------------
+# --- cross-case hits (detection and writes in ``cases.services.hits``) ----------------------
 # A hit between two cases the member may both see is a link between the two entities
 # (``entity_matches``); a hit with a case they may not see is listed (``hit_list``) with only
 # the other agency to contact. Nothing here counts or reads anything else of the other case.
@@ -41,7 +44,7 @@ def _protected_q(prefix: str = "") -> Q:
     return Q(**{f"{prefix}role__in": roles}) | Q(**{f"{prefix}holder__role__in": roles})
 
 
-def _may_see_protected_of(user: Any, prefix: str, case_ref: str) -> Q:
+def _may_see_protected_of(user: RequestUser, prefix: str, case_ref: str) -> Q:
     """Entities at ``prefix`` the user may see unmasked: unprotected ones, and protected ones
     of cases on which the user may see protected identities."""
     if "cases.view_protected" not in role_permissions(user):
@@ -58,7 +61,7 @@ def _may_be_told(agency_id: int, own_ref: str, other_ref: str, other_agency_ref:
     """Hits an agency may be told of from its own side (``own_ref``): any within the agency;
     with another agency, none whose other side is a protected identity (its owner alone may
     be told), and one on the agency's own protected identity only if its policy allows it.
-    Decided when read, from the roles and policy of that moment (``cases.hits.may_be_hit``)."""
+    Decided when read, from the roles and policy of that moment (``cases.rules.may_be_hit``)."""
     policy_allows = Exists(
         Agency.objects.filter(
             pk=agency_id, protected_match_policy=Agency.ProtectedMatchPolicy.OWNER_DECIDES
@@ -68,7 +71,7 @@ def _may_be_told(agency_id: int, own_ref: str, other_ref: str, other_agency_ref:
     return Q(**{other_agency_ref: agency_id}) | (~Q(_protected_entity(other_ref)) & own_side_ok)
 
 
-def _unmasked_entity(user: Any, entity_ref: str, case_ref: str) -> Q:
+def _unmasked_entity(user: RequestUser, entity_ref: str, case_ref: str) -> Q:
     """``_may_see_protected_of`` for the entity named by the outer row's foreign key
     ``entity_ref``, as a subquery: on the hits query, two entities and their holders joined
     for it made PostgreSQL spend ten times longer planning than running the query."""
@@ -98,7 +101,7 @@ class HitRow:
     triggered_by: str = ""
 
 
-def _hits_for(user: Any, *, show_dismissed: bool = False) -> QuerySet[Hit]:
+def _hits_for(user: RequestUser, *, show_dismissed: bool = False) -> QuerySet[Hit]:
     """Hits the user's agency is told about: one side's case is owned by the agency and seen
     by the user, the other is a case the user may not see; and the user may see their side's
     entity unmasked (a match on a protected identity is for those who may see it only).
@@ -179,7 +182,6 @@ class HitList(Sequence[HitRow]):
             if not found:
                 raise IndexError(index)
             return found[0]
-        from cases.hits import key_kind_label
 
         rows = list(self.queryset.values(*self._FIELDS)[index])
         own_ids, agency_ids = [], []
@@ -216,7 +218,9 @@ class HitList(Sequence[HitRow]):
         return result
 
 
-def hit_list(user: Any, *, show_dismissed: bool = False, entity: Entity | None = None) -> HitList:
+def hit_list(
+    user: RequestUser, *, show_dismissed: bool = False, entity: Entity | None = None
+) -> HitList:
     """What the user is told about cross-case matches with cases they may not see (see
     ``_hits_for``), optionally for one of their entities only (from ``get_entity_for_user``)."""
     queryset = _hits_for(user, show_dismissed=show_dismissed)
@@ -229,7 +233,7 @@ def hit_list(user: Any, *, show_dismissed: bool = False, entity: Entity | None =
     return HitList(queryset, supervisor_of=supervisor_of)
 
 
-def get_hit_for_user(user: Any, hit_uuid: UUID | str) -> Hit:
+def get_hit_for_user(user: RequestUser, hit_uuid: UUID | str) -> Hit:
     """A hit the user is told about (dismissed or not); 404 for any other, as for an unknown
     id, so that a hit's existence is never disclosed through its id."""
     hit = _hits_for(user, show_dismissed=True).filter(uuid=hit_uuid).first()
@@ -238,16 +242,17 @@ def get_hit_for_user(user: Any, hit_uuid: UUID | str) -> Hit:
     return hit
 
 
-def entity_matches(user: Any, entity: Entity) -> list[Entity]:
-    """The entities of other cases the user may see that share a match key with ``entity``
-    (from ``get_entity_for_user``), with their cases: shown as links. Matches with cases the
-    user may not see are hits (``hit_list``), never counted here. None when ``entity`` is
-    protected and the user may not see the protected identities of its case, and protected
-    entities of other cases only to users who may see those: a link between a protected
+def entity_matches(access: CaseAccess, entity: Entity) -> list[Entity]:
+    """The entities of other cases the user of ``access`` may see that share a match key with
+    ``entity`` (from ``get_entity_for_user``, with ``access``), with their cases: shown as
+    links. Matches with cases the user may not see are hits (``hit_list``), never counted
+    here. None when ``entity`` is protected and the user may not see the protected identities
+    of its case, and protected entities of other cases only to users who may see those: a
+    link between a protected
     identity and a visible entity would show the protected value."""
-    from cases.protection import is_protected, may_see_protected
 
-    if is_protected(entity) and not may_see_protected(entity.case):
+    user = access.user
+    if is_protected(entity) and not access.sees_protected:
         return []
     linked = Q(pk__in=Hit.objects.filter(other=entity).values("entity_id")) | Q(
         pk__in=Hit.objects.filter(entity=entity).values("other_id")
@@ -262,15 +267,17 @@ def entity_matches(user: Any, entity: Entity) -> list[Entity]:
     )
 
 
-def _supervisor(user: Any) -> Any:
+def _supervisor(user: RequestUser) -> Member:
     """The user's membership if they are an active supervisor; 403 otherwise."""
-    member = getattr(user, "member", None) if getattr(user, "is_authenticated", False) else None
+    member: Member | None = (
+        getattr(user, "member", None) if getattr(user, "is_authenticated", False) else None
+    )
     if member is None or not member.is_supervisor or not user.is_active:
         raise PermissionDenied(_("Only supervisors review common keys."))
     return member
 
 
-def common_key_list(user: Any) -> QuerySet[CommonKey]:
+def common_key_list(user: RequestUser) -> QuerySet[CommonKey]:
     """The common keys (held in the cases of more than ``CASEBOOK_HIT_KEY_LIMIT`` distinct
     agencies), and the restored ones, held by an entity of a case the supervisor's agency
     owns and whose value the supervisor may see (the key of a protected identity only to
@@ -303,9 +310,9 @@ def common_key_list(user: Any) -> QuerySet[CommonKey]:
     )
 
 
-def detection_list(user: Any) -> QuerySet[HitDetection]:
+def detection_list(user: RequestUser) -> QuerySet[HitDetection]:
     """The hit detections of the supervisor's agency that were deferred by the hourly budgets
-    (``cases.hits.detection_request``): those still waiting, then those run later, newest
+    (``cases.services.hits.detection_request``): those still waiting, then those run later, newest
     first, with the member and the number of new values; nothing of the entity or its case.
     403 for members who are not supervisors."""
     member = _supervisor(user)
@@ -317,7 +324,7 @@ def detection_list(user: Any) -> QuerySet[HitDetection]:
     )
 
 
-def get_common_key_for_supervisor(user: Any, key_uuid: UUID | str) -> CommonKey:
+def get_common_key_for_supervisor(user: RequestUser, key_uuid: UUID | str) -> CommonKey:
     """A common key of ``common_key_list(user)``; 404 for any other (403 as that list)."""
     common_key = common_key_list(user).filter(uuid=key_uuid).first()
     if common_key is None:

@@ -54,7 +54,7 @@ def choice_label(obj: Model, field_name: str) -> Any:
     labels = _choice_labels.get(key)
     if labels is None:
         field = obj._meta.get_field(field_name)
-        labels = {choice: str(label) for choice, label in field.flatchoices}  # type: ignore[union-attr]
+        labels = {choice: str(label) for choice, label in field.flatchoices}  # type: ignore[union-attr]  # a model field
         _choice_labels[key] = labels
     return labels.get(value, value)
 
@@ -218,7 +218,7 @@ def _uuid_url(context: template.Context, viewname: str, uuids: dict[str, Any]) -
     ``ValueError`` for a value that is not a UUID, as ``{% url %}`` would raise
     ``NoReverseMatch``."""
     names = tuple(sorted(uuids))
-    render_cache: dict[Any, Any] = context.render_context.dicts[0]  # type: ignore[assignment]
+    render_cache: dict[Any, Any] = context.render_context.dicts[0]
     cache: dict[tuple[str, tuple[str, ...]], str] = render_cache.setdefault(_URL_TEMPLATES, {})
     url = cache.get((viewname, names))
     if url is None:

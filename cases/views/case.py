@@ -6,14 +6,14 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from casebook import listparams
-from casebook.auth import ADD_CASE, may
-from cases import selectors, services, sharing
+from casebook.auth import ADD_CASE, AuthenticatedHttpRequest, may
+from cases import rules, selectors, services
 from cases.forms.case import CaseFilterForm, CaseForm
 from cases.models import CaseShare, Entity
 
@@ -22,7 +22,7 @@ PAGE_SIZE = 25
 
 @login_required
 @require_GET
-def case_list(request: HttpRequest) -> HttpResponse:
+def case_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = CaseFilterForm(request.GET)
     cases = selectors.CaseResults(request.user, form.filters())
     # Bounded by casebook.listparams; get_page() turns a number past the end into the last.
@@ -33,10 +33,10 @@ def case_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def case_create(request: HttpRequest) -> HttpResponse:
+def case_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     if not may(request.user, ADD_CASE):
         raise PermissionDenied(_("You may not open cases."))
-    agency = request.user.member.agency  # type: ignore[union-attr]
+    agency = request.user.member.agency
     data = request.POST if request.method == "POST" else None
     form = CaseForm(data, agency=agency)
     if form.is_bound and form.is_valid():
@@ -54,11 +54,13 @@ def case_create(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
-def case_detail(request: HttpRequest, case: UUID) -> HttpResponse:
-    case_obj = selectors.get_case_for_user(request.user, case, action="view")
-    records = selectors.case_records(case_obj)
+def case_detail(request: AuthenticatedHttpRequest, case: UUID) -> HttpResponse:
+    case_access = selectors.get_case_access(request.user, case, action="view")
+    case_obj = case_access.case
+    records = selectors.case_records(case_access)
     context = {
         "case": case_obj,
+        "access": case_access,
         "countries": records.countries,
         "entity_count": len(records.entities),
         "entity_groups": _group_by_kind(records.entities),
@@ -68,18 +70,19 @@ def case_detail(request: HttpRequest, case: UUID) -> HttpResponse:
         "notes": records.notes,
         "evidence_files": records.evidence,
         # No query: the member and the case are loaded already.
-        "may_export": sharing.may_export(request.user, case_obj),
+        "may_export": rules.may_export(request.user, case_obj),
     }
     return render(request, "cases/case_detail.html", context)
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def case_edit(request: HttpRequest, case: UUID) -> HttpResponse:
-    case_obj = selectors.get_case_for_user(request.user, case, action="change")
+def case_edit(request: AuthenticatedHttpRequest, case: UUID) -> HttpResponse:
+    case_access = selectors.get_case_access(request.user, case, action="change")
+    case_obj = case_access.case
     initial = CaseForm.initial_for(case_obj, list(selectors.case_country_list(case_obj)))
     data = request.POST if request.method == "POST" else None
-    is_owner = request.user.member.agency_id == case_obj.owner_agency_id  # type: ignore[union-attr]
+    is_owner = request.user.member.agency_id == case_obj.owner_agency_id
     form = CaseForm(
         data,
         agency=case_obj.owner_agency,
@@ -92,12 +95,12 @@ def case_edit(request: HttpRequest, case: UUID) -> HttpResponse:
     if form.is_bound and form.is_valid():
         values = form.update_values()
         try:
-            sharing.case_update_with_code(actor=request.user, case=case_obj, **values)
+            services.case_update_with_code(access=case_access, **values)
         except ValidationError as error:
             form.add_service_error(error)
             if "conflicting_shares" in getattr(error, "error_dict", {}):
                 # Raising the code: show the owner what it would not allow, and ask.
-                conflicts = sharing.code_change_conflicts(case_obj, values["handling_code"])
+                conflicts = selectors.code_change_conflicts(case_obj, values["handling_code"])
         else:
             messages.success(
                 request, _("Case %(reference)s saved.") % {"reference": case_obj.reference}

@@ -4,25 +4,28 @@ from uuid import UUID
 
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_http_methods
 
-from cases import history, selectors
+from casebook.auth import AuthenticatedHttpRequest
+from cases import selectors
+from cases.selectors import history
 
 HISTORY_PAGE_SIZE = 50
 
 
 @login_required
 @require_http_methods(["GET", "HEAD"])
-def case_timeline(request: HttpRequest, case: UUID) -> HttpResponse:
-    case_obj = selectors.get_case_for_user(request.user, case, action="view")
+def case_timeline(request: AuthenticatedHttpRequest, case: UUID) -> HttpResponse:
+    case_access = selectors.get_case_access(request.user, case, action="view")
+    case_obj = case_access.case
     newest_first = request.GET.get("order") == "desc"
     items = history.timeline_items(
         case_obj,
-        movements=selectors.movement_list(case_obj),
-        relationships=selectors.relationship_list(case_obj),
-        notes=selectors.note_list(case_obj),
+        movements=selectors.movement_list(case_access),
+        relationships=selectors.relationship_list(case_access),
+        notes=selectors.note_list(case_access),
         newest_first=newest_first,
     )
     context = {"case": case_obj, "items": items, "newest_first": newest_first}
@@ -31,13 +34,14 @@ def case_timeline(request: HttpRequest, case: UUID) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "HEAD"])
-def case_history(request: HttpRequest, case: UUID) -> HttpResponse:
-    case_obj = selectors.get_case_for_user(request.user, case, action="view")
+def case_history(request: AuthenticatedHttpRequest, case: UUID) -> HttpResponse:
+    case_access = selectors.get_case_access(request.user, case, action="view")
+    case_obj = case_access.case
     object_type = request.GET.get("object", "")
     if object_type not in history.OBJECT_TYPES:
         object_type = ""
     username = request.GET.get("user", "").strip()[:150]
-    result = history.history_events(case_obj, object_type=object_type, username=username)
+    result = history.history_events(case_access, object_type=object_type, username=username)
     page = Paginator(result.events, HISTORY_PAGE_SIZE).get_page(request.GET.get("page"))
     context = {
         "case": case_obj,

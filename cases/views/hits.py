@@ -8,15 +8,15 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from casebook import access, listparams
+from casebook.auth import AuthenticatedHttpRequest
 from casebook.models import AccessLog
-from cases import hits as hit_services
-from cases import selectors
+from cases import rules, selectors, services
 from cases.selectors.hits import detection_list
 
 HITS_PER_PAGE = 25
@@ -26,7 +26,7 @@ DETECTIONS_SHOWN = 50
 
 @login_required
 @require_GET
-def hits(request: HttpRequest) -> HttpResponse:
+def hits(request: AuthenticatedHttpRequest) -> HttpResponse:
     show_dismissed = request.GET.get("dismissed") == "1"
     hits = selectors.hit_list(request.user, show_dismissed=show_dismissed)
     page = Paginator(hits, HITS_PER_PAGE).get_page(listparams.page_number(request.GET))
@@ -49,26 +49,24 @@ def _record_list_read(object_type: str, page: Any, *, dismissed: bool = False) -
 
 @login_required
 @require_POST
-def hit_dismiss(request: HttpRequest, hit: UUID) -> HttpResponse:
+def hit_dismiss(request: AuthenticatedHttpRequest, hit: UUID) -> HttpResponse:
     the_hit = selectors.get_hit_for_user(request.user, hit)
-    hit_services.hit_dismiss(actor=request.user, hit=the_hit)
+    services.hit_dismiss(actor=request.user, hit=the_hit)
     messages.success(request, _("The hit was dismissed for your agency."))
     return redirect("cases:hits")
 
 
 @login_required
 @require_GET
-def common_keys(request: HttpRequest) -> HttpResponse:
+def common_keys(request: AuthenticatedHttpRequest) -> HttpResponse:
     keys = selectors.common_key_list(request.user)
     page = Paginator(keys, COMMON_KEYS_PER_PAGE).get_page(listparams.page_number(request.GET))
     _record_list_read("common_key_list", page)
-    rows = [
-        (key, hit_services.key_kind_label(key.key), hit_services.key_value(key.key)) for key in page
-    ]
+    rows = [(key, rules.key_kind_label(key.key), rules.key_value(key.key)) for key in page]
     context = {
         "page": page,
         "rows": rows,
-        "limit": hit_services.hit_key_limit(),
+        "limit": rules.hit_key_limit(),
         "detections": detection_list(request.user)[:DETECTIONS_SHOWN],
         "member_budget": settings.CASEBOOK_HIT_DETECT_MEMBER_PER_HOUR,
         "agency_budget": settings.CASEBOOK_HIT_DETECT_AGENCY_PER_HOUR,
@@ -78,17 +76,17 @@ def common_keys(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def common_key_mark(request: HttpRequest, key: UUID) -> HttpResponse:
+def common_key_mark(request: AuthenticatedHttpRequest, key: UUID) -> HttpResponse:
     common_key = selectors.get_common_key_for_supervisor(request.user, key)
-    hit_services.common_key_mark(actor=request.user, common_key=common_key)
+    services.common_key_mark(actor=request.user, common_key=common_key)
     messages.success(request, _("The key is confirmed as common."))
     return redirect("cases:common_keys")
 
 
 @login_required
 @require_POST
-def common_key_restore(request: HttpRequest, key: UUID) -> HttpResponse:
+def common_key_restore(request: AuthenticatedHttpRequest, key: UUID) -> HttpResponse:
     common_key = selectors.get_common_key_for_supervisor(request.user, key)
-    hit_services.common_key_restore(actor=request.user, common_key=common_key)
+    services.common_key_restore(actor=request.user, common_key=common_key)
     messages.success(request, _("The key is restored: its matches are being detected again."))
     return redirect("cases:common_keys")

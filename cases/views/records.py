@@ -15,6 +15,7 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods
 
 from casebook.access import client_address
+from casebook.auth import AuthenticatedHttpRequest
 from cases import protection, selectors, services
 from cases.forms.records import (
     EvidenceForm,
@@ -52,13 +53,14 @@ def _source_initial(request: HttpRequest) -> dict[str, str]:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def relationship_add(request: HttpRequest, case: UUID) -> HttpResponse:
-    the_case = selectors.get_case_for_user(request.user, case, action="contribute")
-    entities = selectors.entity_list(the_case)
+def relationship_add(request: AuthenticatedHttpRequest, case: UUID) -> HttpResponse:
+    case_access = selectors.get_case_access(request.user, case, action="contribute")
+    the_case = case_access.case
+    entities = selectors.entity_list(case_access)
     form = RelationshipForm(_data(request), entities=entities, initial=_source_initial(request))
     if form.is_valid():
         try:
-            services.relationship_add(actor=request.user, case=the_case, **form.cleaned_data)
+            services.relationship_add(access=case_access, **form.cleaned_data)
         except ValidationError as error:
             form.add_error(None, error)
         else:
@@ -70,12 +72,14 @@ def relationship_add(request: HttpRequest, case: UUID) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def relationship_remove(request: HttpRequest, case: UUID, relationship: UUID) -> HttpResponse:
-    link = selectors.get_relationship_for_user(
+def relationship_remove(
+    request: AuthenticatedHttpRequest, case: UUID, relationship: UUID
+) -> HttpResponse:
+    case_access, link = selectors.get_relationship_for_user(
         request.user, case, relationship, action="contribute"
     )
     if request.method == "POST":
-        services.relationship_remove(actor=request.user, relationship=link)
+        services.relationship_remove(access=case_access, relationship=link)
         messages.success(request, _("Relationship removed."))
         return redirect(link.case)
     return _confirm_remove(request, link.case, _("Remove this relationship?"), relationship=link)
@@ -83,12 +87,13 @@ def relationship_remove(request: HttpRequest, case: UUID, relationship: UUID) ->
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def movement_add(request: HttpRequest, case: UUID) -> HttpResponse:
-    the_case = selectors.get_case_for_user(request.user, case, action="contribute")
-    form = MovementForm(_data(request), entities=selectors.entity_list(the_case))
+def movement_add(request: AuthenticatedHttpRequest, case: UUID) -> HttpResponse:
+    case_access = selectors.get_case_access(request.user, case, action="contribute")
+    the_case = case_access.case
+    form = MovementForm(_data(request), entities=selectors.entity_list(case_access))
     if form.is_valid():
         try:
-            services.movement_add(actor=request.user, case=the_case, **form.cleaned_data)
+            services.movement_add(access=case_access, **form.cleaned_data)
         except ValidationError as error:
             form.add_error(None, error)
         else:
@@ -105,10 +110,12 @@ def movement_add(request: HttpRequest, case: UUID) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def movement_remove(request: HttpRequest, case: UUID, movement: UUID) -> HttpResponse:
-    trip = selectors.get_movement_for_user(request.user, case, movement, action="contribute")
+def movement_remove(request: AuthenticatedHttpRequest, case: UUID, movement: UUID) -> HttpResponse:
+    case_access, trip = selectors.get_movement_for_user(
+        request.user, case, movement, action="contribute"
+    )
     if request.method == "POST":
-        services.movement_remove(actor=request.user, movement=trip)
+        services.movement_remove(access=case_access, movement=trip)
         messages.success(request, _("Movement removed."))
         return redirect(trip.case)
     return _confirm_remove(request, trip.case, _("Remove this movement?"), movement=trip)
@@ -124,12 +131,13 @@ def _confirm_remove(
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def note_add(request: HttpRequest, case: UUID) -> HttpResponse:
-    the_case = selectors.get_case_for_user(request.user, case, action="contribute")
+def note_add(request: AuthenticatedHttpRequest, case: UUID) -> HttpResponse:
+    case_access = selectors.get_case_access(request.user, case, action="contribute")
+    the_case = case_access.case
     form = NoteForm(_data(request))
     if form.is_valid():
         try:
-            services.note_add(actor=request.user, case=the_case, **form.cleaned_data)
+            services.note_add(access=case_access, **form.cleaned_data)
         except ValidationError as error:
             form.add_error(None, error)
         else:
@@ -143,20 +151,20 @@ def note_add(request: HttpRequest, case: UUID) -> HttpResponse:
 @csrf_exempt
 @login_required
 @require_http_methods(["GET", "POST"])
-def evidence_add(request: HttpRequest, case: UUID) -> HttpResponse:
+def evidence_add(request: AuthenticatedHttpRequest, case: UUID) -> HttpResponse:
     request.upload_handlers.insert(0, EvidenceUploadLimitHandler(request))
     return _evidence_add(request, case)
 
 
 @csrf_protect
-def _evidence_add(request: HttpRequest, case: UUID) -> HttpResponse:
-    the_case = selectors.get_case_for_user(request.user, case, action="contribute")
+def _evidence_add(request: AuthenticatedHttpRequest, case: UUID) -> HttpResponse:
+    case_access = selectors.get_case_access(request.user, case, action="contribute")
+    the_case = case_access.case
     form = EvidenceForm(_data(request), request.FILES if request.method == "POST" else None)
     if form.is_valid():
         try:
             evidence = services.evidence_add(
-                actor=request.user,
-                case=the_case,
+                access=case_access,
                 upload=form.cleaned_data["file"],
                 description=form.cleaned_data["description"],
                 protected=form.cleaned_data["protected"],
@@ -172,8 +180,8 @@ def _evidence_add(request: HttpRequest, case: UUID) -> HttpResponse:
 
 @login_required
 @require_GET
-def evidence_detail(request: HttpRequest, case: UUID, evidence: UUID) -> HttpResponse:
-    item = selectors.get_evidence_for_user(request.user, case, evidence, action="view")
+def evidence_detail(request: AuthenticatedHttpRequest, case: UUID, evidence: UUID) -> HttpResponse:
+    _access, item = selectors.get_evidence_for_user(request.user, case, evidence, action="view")
     return _render_evidence(request, item)
 
 
@@ -201,10 +209,12 @@ def _download_name(name: str) -> str:
 
 @login_required
 @require_GET
-def evidence_download(request: HttpRequest, case: UUID, evidence: UUID) -> HttpResponseBase:
+def evidence_download(
+    request: AuthenticatedHttpRequest, case: UUID, evidence: UUID
+) -> HttpResponseBase:
     """Any member who may view the case may download; every download enters the custody log
     and the access log."""
-    item = selectors.get_evidence_for_user(
+    case_access, item = selectors.get_evidence_for_user(
         request.user, case, evidence, action="view", logged_as="download"
     )
     try:
@@ -213,7 +223,7 @@ def evidence_download(request: HttpRequest, case: UUID, evidence: UUID) -> HttpR
         logger.error("Stored copy of evidence %s is missing (%s)", item.uuid, item.file.name)
         return _render_evidence(request, item, status=404, file_missing=True)
     services.evidence_record_download(
-        actor=request.user, evidence=item, remote_addr=_remote_addr(request)
+        access=case_access, evidence=item, remote_addr=_remote_addr(request)
     )
     # Served as opaque bytes and never inline: an uploaded HTML file must not run as a page.
     response = FileResponse(

@@ -22,6 +22,7 @@ from casebook.access_views import safe_cell
 from casebook.models import AccessLog, Agency
 from cases import selectors, services
 from cases.models import Case, CaseGroupObjectPermission, Entity, Evidence, Note
+from cases.selectors import case_access
 from tests.conftest import client_for
 from tests.factories import make_case, make_entity
 
@@ -40,8 +41,7 @@ def entity(investigator: Any, case: Case) -> Entity:
 def evidence(investigator: Any, case: Case, settings: Any, tmp_path: Path) -> Evidence:
     settings.MEDIA_ROOT = tmp_path
     return services.evidence_add(
-        actor=investigator,
-        case=case,
+        access=case_access(investigator, case),
         upload=SimpleUploadedFile("statement.pdf", b"%PDF-1.4 statement"),
         description="Witness statement",
         protected=False,
@@ -206,7 +206,7 @@ def test_the_same_object_read_twice_in_one_request_is_written_once(
 ) -> None:
     def view(request: HttpRequest) -> HttpResponse:
         for _ in range(3):
-            selectors.get_case_for_user(investigator, case.uuid)
+            selectors.get_case_access(investigator, case.uuid)
             selectors.get_entity_for_user(investigator, case.uuid, entity.uuid)
         return HttpResponse("ok")
 
@@ -218,7 +218,7 @@ def test_the_same_object_read_twice_in_one_request_is_written_once(
 
 
 def test_selectors_called_outside_a_request_write_nothing(investigator: Any, case: Case) -> None:
-    selectors.get_case_for_user(investigator, case.uuid)
+    selectors.get_case_access(investigator, case.uuid)
     list(selectors.case_list(investigator))
     access.record(action="view", object_type="case", case=case, object_uuid=case.uuid)
 

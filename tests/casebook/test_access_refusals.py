@@ -17,6 +17,7 @@ from django.urls import include, path, reverse
 from casebook import access
 from casebook.models import AccessLog
 from cases.models import Case, Note
+from cases.selectors import case_access
 from tests.conftest import client_for
 
 ADDRESS = "198.51.100.7"
@@ -302,8 +303,7 @@ def _evidence(investigator: Any, case: Case, *, protected: bool) -> Any:
     from cases import services
 
     return services.evidence_add(
-        actor=investigator,
-        case=case,
+        access=case_access(investigator, case),
         upload=SimpleUploadedFile("statement.pdf", b"%PDF-1.4 statement"),
         description="Statement",
         protected=protected,

@@ -11,6 +11,7 @@ from django.urls import reverse
 from casebook.models import AccessLog
 from cases import services
 from cases.models import Case, CustodyEntry, Evidence
+from cases.selectors import case_access
 from tests.conftest import client_for
 
 PROXY = "10.0.0.2"
@@ -22,8 +23,7 @@ FORGED = "6.6.6.6"
 def evidence(investigator: Any, case: Case, settings: Any, tmp_path: Path) -> Evidence:
     settings.MEDIA_ROOT = tmp_path
     return services.evidence_add(
-        actor=investigator,
-        case=case,
+        access=case_access(investigator, case),
         upload=SimpleUploadedFile("ledger.pdf", b"%PDF-1.4 ledger"),
         description="Ledger",
         protected=False,

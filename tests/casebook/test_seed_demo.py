@@ -1,28 +1,34 @@
 """``manage.py seed_demo``: the demo agencies, members and cases, and the synthetic cases for
 benchmarks."""
 
+import datetime
 import random
 import re
-from collections.abc import Iterator
+import uuid
+from collections.abc import Callable, Iterator
 from io import StringIO
 from typing import Any
 
 import phonenumbers
 import pytest
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import User
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import transaction
+from django.db.transaction import TransactionManagementError
 from django.test import Client, override_settings
 from django.urls import reverse
 from stdnum import iban
 
-from casebook import demo
+from casebook import accounts, demo
+from casebook.demo.agencies import DEMO_USERNAMES
 from casebook.models import Agency, Member, Notification
-from cases import hits, selectors, services
+from cases import outbox, selectors, services, tasks
 from cases.models import (
     Case,
     CaseCountry,
+    CaseEvent,
     CaseGroupObjectPermission,
     Entity,
     MatchKey,
@@ -30,6 +36,9 @@ from cases.models import (
     Note,
     Relationship,
 )
+from cases.selectors import case_access
+from cases.services import cases as case_services
+from tests.factories import make_case, make_entity
 
 pytestmark = pytest.mark.django_db
 
@@ -48,6 +57,11 @@ def row_counts() -> dict[str, int]:
 
 
 # --- refusals (on an empty database) -------------------------------------------------------
+
+
+def test_the_core_knows_every_demo_user_and_no_other() -> None:
+    # The core names the demo users without importing the demo (``casebook.accounts``).
+    assert frozenset(DEMO_USERNAMES) == accounts.DEMO_USERNAMES
 
 
 def test_seed_demo_refuses_the_demo_password_when_debug_is_off(settings: Any) -> None:
@@ -241,9 +255,9 @@ class TestDemo:
         # Detection and notices run after the seed commits, which this rolled-back class
         # never does: run them here, as the task would.
         victim_phone = holders.get(case__owner_agency=oij).entity_id
-        found = hits.hits_detect(entity_id=victim_phone, notify=False)
+        found = services.hits_detect(entity_id=victim_phone, notify=False)
         assert len(found) == 1
-        hits.hits_notify(pairs=[sorted([found[0].entity_id, found[0].other_id])])
+        services.hits_notify(pairs=[sorted([found[0].entity_id, found[0].other_id])])
         notices = Notification.objects.filter(kind=Notification.Kind.HIT_PROTECTED)
         assert notices.filter(agency=oij, protected_only=True, message__contains="phone").exists()
         assert set(notices.values_list("agency__acronym", flat=True)) == {"OIJ"}
@@ -388,3 +402,237 @@ def test_shared_identifiers_are_written_differently_but_share_a_key() -> None:
     assert keys["phone_pa_cr"] == "phone:+50764812730"
     assert keys["passport_pa_cr"] == "document:CO:AQ517204"
     assert iban.is_valid(demo.SHARED_IBAN_CR_PA)
+
+
+# --- synthetic cases follow the services' rules (issue 8, section 4) ----------------------
+# The bulk writer does not copy the services' rules: it calls them for many rows at once.
+
+
+@pytest.fixture
+def synthetic(investigator: User, outsider: User) -> list[Case]:
+    """Twelve synthetic cases, owned by Panama's and Costa Rica's police (the agencies of the
+    personas), written by the bulk writer inside the test's transaction."""
+    result = demo.seed_synthetic(count=12, seed=4, progress=False)
+    cases = list(Case.objects.filter(reference__in=result.references).order_by("reference"))
+    assert len(cases) == 12
+    return cases
+
+
+def owner_grants(case: Case) -> set[tuple[bool, str]]:
+    """(granted to the owner agency's group?, permission) of each grant row of the case."""
+    rows = CaseGroupObjectPermission.objects.filter(content_object=case).values_list(
+        "group_id", "permission__codename"
+    )
+    return {(group == case.owner_agency.group_id, codename) for group, codename in rows}
+
+
+def test_synthetic_cases_get_the_grants_case_create_gives(
+    investigator: User, synthetic: list[Case]
+) -> None:
+    written_by_the_service = make_case(investigator)
+    expected = owner_grants(written_by_the_service)
+
+    assert len(expected) == 5
+    assert [owner_grants(case) for case in synthetic] == [expected] * len(synthetic)
+
+
+def test_synthetic_entities_have_the_match_keys_of_the_service(synthetic: list[Case]) -> None:
+    entities = Entity.objects.filter(case__in=synthetic).select_related("case__owner_agency")
+    keyed = 0
+
+    for entity in entities:
+        stored = set(MatchKey.objects.filter(entity=entity).values_list("case_id", "key"))
+        expected = {(entity.case_id, key.key) for key in services.entity_match_keys(entity)}
+        assert stored == expected, entity
+        keyed += bool(expected)
+
+    assert keyed >= len(synthetic) * 4
+
+
+def test_references_are_reserved_in_blocks_that_next_reference_never_hands_out(
+    pa_police: Agency, cr_police: Agency
+) -> None:
+    pa, cr = pa_police.country, cr_police.country
+
+    first = services.next_reference(country=pa, year=2024)
+    block = case_services.references_reserve(
+        slots=[(pa.code, 2024), (cr.code, 2024), (pa.code, 2024), (pa.code, 2023)]
+    )
+    after = services.next_reference(country=pa, year=2024)
+
+    assert first == f"{pa.code}-2024-00001"
+    assert block == [
+        f"{pa.code}-2024-00002",
+        f"{cr.code}-2024-00001",
+        f"{pa.code}-2024-00003",
+        f"{pa.code}-2023-00001",
+    ]
+    assert after == f"{pa.code}-2024-00004"
+
+
+def test_synthetic_references_follow_those_already_handed_out(investigator: User) -> None:
+    opened_on = datetime.date(2024, 5, 1)
+    earlier = make_case(investigator, opened_on=opened_on)
+    country = investigator.member.agency.country_id
+
+    result = demo.seed_synthetic(count=40, seed=4, progress=False)
+
+    mine = sorted(ref for ref in result.references if ref.startswith(f"{country}-2024-"))
+    assert mine, "the seed gives no case of this country and year: choose another"
+    assert earlier.reference == f"{country}-2024-00001"
+    assert mine[0] == f"{country}-2024-00002"
+
+
+def plan_with_protected_people() -> demo.ContentPlan:
+    plan = demo.ContentPlan()
+    for name, role in [
+        ("Victim A", Entity.Role.VICTIM),
+        ("Suspect", Entity.Role.SUSPECT),
+        ("Witness", Entity.Role.WITNESS),
+        ("Victim B", Entity.Role.VICTIM),
+        ("Informant", Entity.Role.INFORMANT),
+    ]:
+        plan.add(demo.EntityPlan(Entity.Kind.PERSON, {"role": role, "name": name}))
+    return plan
+
+
+def test_the_bulk_writer_numbers_protected_people_as_entity_add_does_after_a_removal(
+    investigator: User,
+) -> None:
+    def written(write: Callable[[Case], object]) -> list[tuple[str, int | None]]:
+        case = make_case(investigator)
+        # A victim entered and removed: the history keeps her number, which nobody gets again.
+        gone = make_entity(investigator, case, role=Entity.Role.VICTIM, name="Removed victim")
+        services.entity_remove(access=case_access(investigator, gone.case), entity=gone)
+        write(case)
+        return list(
+            Entity.objects.filter(case=case).order_by("pk").values_list("name", "protected_number")
+        )
+
+    through_services = written(
+        lambda case: demo.write_plan(
+            actor=investigator, case=case, plan=plan_with_protected_people()
+        )
+    )
+    in_bulk = written(
+        lambda case: demo.bulk_write_content([(case, investigator, plan_with_protected_people())])
+    )
+
+    assert in_bulk == through_services
+    assert dict(in_bulk)["Victim A"] == 2
+
+
+def test_each_synthetic_case_has_the_one_change_event_case_create_records(
+    investigator: User, synthetic: list[Case]
+) -> None:
+    service_case = make_case(investigator)
+    service_event = CaseEvent.objects.get(case=service_case)
+
+    for case in synthetic:
+        event = CaseEvent.objects.get(case=case)
+        assert (event.what, event.version, event.object_uuid, event.actor_id) == (
+            service_event.what,
+            service_event.version,
+            case.uuid,
+            case.created_by_id,
+        )
+        assert case.version == service_case.version == 1
+
+
+def test_the_events_of_a_synthetic_batch_are_dispatched_once_each_after_commit(
+    investigator: User, outsider: User, django_capture_on_commit_callbacks: Any
+) -> None:
+    dispatched: list[int] = []
+    previous = outbox.set_dispatcher(dispatched.append)
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            result = demo.seed_synthetic(count=9, seed=4, batch_size=4, progress=False)
+            assert dispatched == []
+    finally:
+        outbox.set_dispatcher(previous)
+
+    events = CaseEvent.objects.filter(case__reference__in=result.references)
+    assert sorted(dispatched) == sorted(events.values_list("pk", flat=True))
+    assert len(dispatched) == 9
+
+
+def test_a_batch_dispatch_that_fails_leaves_the_other_events_dispatched(
+    investigator: User, django_capture_on_commit_callbacks: Any
+) -> None:
+    dispatched: list[int] = []
+
+    def flaky(event_id: int) -> None:
+        if not dispatched:
+            dispatched.append(-event_id)
+            raise ConnectionError("the broker is down")
+        dispatched.append(event_id)
+
+    previous = outbox.set_dispatcher(flaky)
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            demo.seed_synthetic(count=3, seed=4, progress=False)
+    finally:
+        outbox.set_dispatcher(previous)
+
+    assert len(dispatched) == 3
+    assert dispatched[0] < 0 < min(dispatched[1:])
+
+
+def test_recording_cases_created_in_bulk_refuses_cases_that_have_events(
+    investigator: User, case: Case
+) -> None:
+    with pytest.raises(ValueError, match="new cases only"):
+        outbox.cases_created_in_bulk(cases=[case], actors=[investigator])
+
+    assert CaseEvent.objects.filter(case=case).count() == 1
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_recording_cases_created_in_bulk_outside_a_transaction_is_refused() -> None:
+    fresh = Case(pk=10**9, uuid=uuid.uuid4())
+
+    with pytest.raises(TransactionManagementError):
+        outbox.cases_created_in_bulk(cases=[fresh], actors=[None])
+
+    assert not CaseEvent.objects.exists()
+
+
+def test_with_a_batch_dispatcher_a_synthetic_batch_is_queued_in_batches_not_one_by_one(
+    investigator: User, django_capture_on_commit_callbacks: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    single: list[int] = []
+    batches: list[list[int]] = []
+    monkeypatch.setattr(outbox, "DISPATCH_BATCH", 4)
+    previous = outbox.set_dispatcher(single.append, batch=batches.append)
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            result = demo.seed_synthetic(count=9, seed=4, batch_size=9, progress=False)
+    finally:
+        outbox.set_dispatcher(previous)
+
+    events = CaseEvent.objects.filter(case__reference__in=result.references)
+    assert single == []
+    assert [len(batch) for batch in batches] == [4, 4, 1]
+    assert sorted(sum(batches, [])) == sorted(events.values_list("pk", flat=True))
+
+
+def test_the_batch_task_delivers_each_event_of_the_batch(
+    investigator: User, django_capture_on_commit_callbacks: Any
+) -> None:
+    seen: list[int] = []
+    outbox.subscribe("test-batch", lambda event: seen.append(event.pk))
+    previous = outbox.set_dispatcher(None)
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            result = demo.seed_synthetic(count=3, seed=4, progress=False)
+        ids = list(
+            CaseEvent.objects.filter(case__reference__in=result.references).values_list(
+                "pk", flat=True
+            )
+        )
+        assert tasks.events_deliver_batch_task(ids) == 3
+        assert tasks.events_deliver_batch_task(ids) == 0  # each subscriber has an event once
+    finally:
+        outbox.unsubscribe("test-batch")
+        outbox.set_dispatcher(previous)
+    assert sorted(seen) == sorted(ids)

@@ -15,7 +15,7 @@ from casebook.models import Agency, Country
 from cases import services
 from cases.forms.case import ORDER_LABELS
 from cases.models import Case, CaseGroupObjectPermission, Entity
-from cases.selectors import CASE_ORDERINGS, permission_id
+from cases.selectors import CASE_ORDERINGS, case_access, permission_id
 from tests.conftest import client_for
 from tests.factories import make_case, make_entity, make_member
 
@@ -80,16 +80,14 @@ def populate(
     ]
     for n in range(relationships):
         services.relationship_add(
-            actor=user,
-            case=case,
+            access=case_access(user, case),
             source=people[n % len(people)],
             target=people[(n + 1) % len(people)],
             kind="communicates_with",
         )
     for n in range(movements):
         services.movement_add(
-            actor=user,
-            case=case,
+            access=case_access(user, case),
             origin=places[0],
             destination=places[1],
             moved_on=datetime.date(2026, 3, 1) + datetime.timedelta(days=n),
@@ -98,10 +96,10 @@ def populate(
             facilitators=people[n % len(people) : n % len(people) + 2],
         )
     for n in range(notes):
-        services.note_add(actor=user, case=case, body=f"Note {n}")
+        services.note_add(access=case_access(user, case), body=f"Note {n}")
     for n in range(evidence):
         upload = SimpleUploadedFile(f"file-{n}.txt", f"content {n}".encode(), "text/plain")
-        services.evidence_add(actor=user, case=case, upload=upload)
+        services.evidence_add(access=case_access(user, case), upload=upload)
 
 
 # --- list ----------------------------------------------------------------------------------
@@ -431,8 +429,7 @@ def test_service_error_on_a_field_the_form_lacks_is_shown_on_the_form(
     investigator: Any, case: Case
 ) -> None:
     services.case_update(
-        actor=investigator,
-        case=case,
+        access=case_access(investigator, case),
         status=Case.Status.CLOSED,
         closed_on=datetime.date(2026, 3, 10),
     )
@@ -464,8 +461,7 @@ def test_detail_shows_the_case_and_everything_under_it(
     origin = make_entity(investigator, case, Entity.Kind.LOCATION, name="Necoclí")
     destination = make_entity(investigator, case, Entity.Kind.LOCATION, name="Capurganá")
     services.relationship_add(
-        actor=investigator,
-        case=case,
+        access=case_access(investigator, case),
         source=suspect,
         target=victim,
         kind="recruits",
@@ -474,8 +470,7 @@ def test_detail_shows_the_case_and_everything_under_it(
         information_assessment="2",
     )
     services.movement_add(
-        actor=investigator,
-        case=case,
+        access=case_access(investigator, case),
         origin=origin,
         destination=destination,
         moved_on=datetime.date(2026, 2, 1),
@@ -484,10 +479,10 @@ def test_detail_shows_the_case_and_everything_under_it(
         facilitators=[suspect],
     )
     earlier = TODAY - datetime.timedelta(days=3)
-    services.note_add(actor=investigator, case=case, body="Older note", noted_on=earlier)
-    services.note_add(actor=investigator, case=case, body="Latest note")
+    services.note_add(access=case_access(investigator, case), body="Older note", noted_on=earlier)
+    services.note_add(access=case_access(investigator, case), body="Latest note")
     upload = SimpleUploadedFile("statement.pdf", b"x" * 2048, "application/pdf")
-    evidence = services.evidence_add(actor=investigator, case=case, upload=upload)
+    evidence = services.evidence_add(access=case_access(investigator, case), upload=upload)
 
     response = client_for(investigator).get(detail_url(case))
     assert response.status_code == 200

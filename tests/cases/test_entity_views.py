@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from cases import services
 from cases.models import Case, Entity, MatchKey, Relationship
+from cases.selectors import case_access
 from tests.conftest import client_for
 from tests.factories import make_case, make_entity, make_member
 
@@ -419,15 +420,15 @@ def test_detail_shows_fields_holder_holdings_relationships_movements_and_identif
     phone = make_entity(investigator, case, Entity.Kind.PHONE, holder=person)
     victim = make_entity(investigator, case, Entity.Kind.PERSON, name="Ana Gómez", role="victim")
     services.relationship_add(
-        actor=investigator, case=case, source=person, target=victim, kind="recruits"
+        access=case_access(investigator, case), source=person, target=victim, kind="recruits"
     )
     services.relationship_add(
-        actor=investigator, case=case, source=victim, target=person, kind="pays"
+        access=case_access(investigator, case), source=victim, target=person, kind="pays"
     )
     origin = make_entity(investigator, case, Entity.Kind.LOCATION, name="Capurganá")
     destination = make_entity(investigator, case, Entity.Kind.LOCATION, name="Bajo Chiquito")
     services.movement_add(
-        actor=investigator, case=case, origin=origin, destination=destination,
+        access=case_access(investigator, case), origin=origin, destination=destination,
         moved_on=datetime.date(2026, 2, 1), means="foot", people_count=12, facilitators=[person],
     )  # fmt: skip
 
@@ -475,12 +476,12 @@ def test_detail_query_count_does_not_grow_with_relationships(
             partner = make_entity(investigator, case, Entity.Kind.PERSON, name=f"Partner {n}")
             source, target = (entity, partner) if n % 2 else (partner, entity)
             services.relationship_add(
-                actor=investigator, case=case, source=source, target=target, kind="pays"
+                access=case_access(investigator, case), source=source, target=target, kind="pays"
             )
             make_entity(investigator, case, Entity.Kind.PHONE, holder=entity,
                         identifier=f"+507 6123 {4000 + n}")  # fmt: skip
             services.movement_add(
-                actor=investigator, case=case, origin=origin, destination=destination,
+                access=case_access(investigator, case), origin=origin, destination=destination,
                 moved_on=datetime.date(2026, 2, 1), means="foot", people_count=n + 1,
                 facilitators=[entity, partner],
             )  # fmt: skip
@@ -579,7 +580,7 @@ def test_remove_asks_for_confirmation_listing_the_relationships(
     person = make_entity(investigator, case, name="José Pérez")
     partner = make_entity(investigator, case, name="Luis Mora")
     services.relationship_add(
-        actor=investigator, case=case, source=partner, target=person, kind="employs"
+        access=case_access(investigator, case), source=partner, target=person, kind="employs"
     )
     response = client_for(investigator).get(entity_url(person, "cases:entity_remove"))
     assert response.status_code == 200
@@ -593,10 +594,10 @@ def test_remove_deletes_the_entity_with_its_relationships(investigator: Any, cas
     partner = make_entity(investigator, case, name="Luis Mora")
     phone = make_entity(investigator, case, Entity.Kind.PHONE, holder=person)
     services.relationship_add(
-        actor=investigator, case=case, source=person, target=partner, kind="pays"
+        access=case_access(investigator, case), source=person, target=partner, kind="pays"
     )
     services.relationship_add(
-        actor=investigator, case=case, source=partner, target=person, kind="employs"
+        access=case_access(investigator, case), source=partner, target=person, kind="employs"
     )
     response = client_for(investigator).post(entity_url(person, "cases:entity_remove"))
     assert response.status_code == 302
@@ -614,7 +615,7 @@ def test_removing_a_location_used_by_a_movement_is_refused(investigator: Any, ca
     origin = make_entity(investigator, case, Entity.Kind.LOCATION, name="Capurganá")
     destination = make_entity(investigator, case, Entity.Kind.LOCATION, name="Bajo Chiquito")
     services.movement_add(
-        actor=investigator, case=case, origin=origin, destination=destination,
+        access=case_access(investigator, case), origin=origin, destination=destination,
         moved_on=datetime.date(2026, 2, 1), means="foot", people_count=12,
     )  # fmt: skip
     client = client_for(investigator)

@@ -21,8 +21,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from casebook.models import AccessLog, Agency, Country
-from cases import services, sharing
+from cases import services
 from cases.models import Case, CaseShare, Entity
+from cases.selectors import case_access
 from tests.conftest import client_for
 from tests.factories import make_case, make_entity, make_member
 
@@ -171,8 +172,7 @@ def fill(user: Any, case: Case) -> dict[str, Any]:
     camp = make_entity(user, case, Entity.Kind.LOCATION, name="Bajo Chiquito")
     suspect = make_entity(user, case, name=SUSPECT_NAME)
     relationship = services.relationship_add(
-        actor=user,
-        case=case,
+        access=case_access(user, case),
         source=suspect,
         target=victim,
         kind="recruits",
@@ -180,8 +180,7 @@ def fill(user: Any, case: Case) -> dict[str, Any]:
         information_assessment="2",
     )
     movement = services.movement_add(
-        actor=user,
-        case=case,
+        access=case_access(user, case),
         origin=safe_house,
         destination=camp,
         moved_on=datetime.date(2026, 2, 1),
@@ -189,10 +188,12 @@ def fill(user: Any, case: Case) -> dict[str, Any]:
         people_count=7,
         facilitators=[suspect, victim],
     )
-    services.note_add(actor=user, case=case, body=NOTE_BODY)
-    services.evidence_add(actor=user, case=case, upload=upload(PROTECTED_FILE, PROTECTED_FILE_BODY))
+    services.note_add(access=case_access(user, case), body=NOTE_BODY)
     services.evidence_add(
-        actor=user, case=case, upload=upload(OPEN_FILE, b"route"), protected=False
+        access=case_access(user, case), upload=upload(PROTECTED_FILE, PROTECTED_FILE_BODY)
+    )
+    services.evidence_add(
+        access=case_access(user, case), upload=upload(OPEN_FILE, b"route"), protected=False
     )
     return {
         "victim": victim,
@@ -224,7 +225,7 @@ def cr_viewer(cr_police: Agency) -> Any:
 def share_with(case: Case, agency: Agency, supervisor: Any, **values: Any) -> CaseShare:
     values.setdefault("level", CaseShare.Level.VIEW)
     values.setdefault("purpose", "Coordination of the Darién investigation")
-    return sharing.case_share(actor=supervisor, case=case, agency=agency, **values)
+    return services.case_share(access=case_access(supervisor, case), agency=agency, **values)
 
 
 def exported(user: Any, case: Case) -> dict[str, Any]:

@@ -29,6 +29,7 @@ from django.urls import reverse
 from casebook.models import Agency
 from cases import protection, selectors, services
 from cases.models import Case, CaseGroupObjectPermission, Entity, Movement, Relationship
+from cases.selectors import case_access
 from tests.conftest import client_for, restart_sequences
 from tests.factories import make_case, make_entity, make_member
 
@@ -91,7 +92,7 @@ def build_world(investigator: Any, first: dict[str, Any], second: dict[str, Any]
         victim = make_entity(investigator, case, role=Entity.Role.VICTIM, name="Pendiente")
         # Edited once, so that the history holds every protected field's change.
         services.entity_update(
-            actor=investigator,
+            access=case_access(investigator, victim.case),
             entity=victim,
             name=values["name"],
             aliases=values["aliases"],
@@ -111,8 +112,7 @@ def build_world(investigator: Any, first: dict[str, Any], second: dict[str, Any]
             holder=victim,
         )
         world[f"statement_{key[-1]}"] = services.evidence_add(
-            actor=investigator,
-            case=case,
+            access=case_access(investigator, case),
             upload=SimpleUploadedFile("statement.txt", values["statement"]),
         )
     world["phone_m"] = make_entity(investigator, case, Entity.Kind.PHONE, holder=world["suspect_m"])
@@ -121,16 +121,14 @@ def build_world(investigator: Any, first: dict[str, Any], second: dict[str, Any]
     pairs = (("suspect_m", "victim_1"), ("suspect_r", "victim_2"))
     for n, (source_key, target_key) in enumerate(pairs):
         world[f"recruits_{n}"] = services.relationship_add(
-            actor=investigator,
-            case=case,
+            access=case_access(investigator, case),
             source=world[source_key],
             target=world[target_key],
             kind="recruits",
             started_on=datetime.date(2026, 1, 5),
         )
     world["movement"] = services.movement_add(
-        actor=investigator,
-        case=case,
+        access=case_access(investigator, case),
         origin=world["origin"],
         destination=world["destination"],
         moved_on=datetime.date(2026, 2, 1),
@@ -247,7 +245,7 @@ def test_the_owners_investigator_lists_entities_by_kind_then_name(
 ) -> None:
     with time_machine.travel(NOW, tick=False):
         world = build_world(investigator, PROTECTED[1], PROTECTED[0])
-    case = selectors.get_case_for_user(investigator, world["case"].uuid)
+    case = selectors.get_case_access(investigator, world["case"].uuid)
 
     people = [e.name for e in selectors.entity_list(case) if e.kind == Entity.Kind.PERSON]
 
@@ -291,7 +289,10 @@ def test_masked_readers_see_no_quasi_identifier_on_pages_or_in_the_history(
 ) -> None:
     case = world["case"]
     services.entity_update(
-        actor=investigator, entity=world["document_1"], identifier_country="CO", subtype="other"
+        access=case_access(investigator, world["document_1"].case),
+        entity=world["document_1"],
+        identifier_country="CO",
+        subtype="other",
     )
     urls = [
         reverse("cases:detail", kwargs={"case": case.uuid}),
@@ -314,7 +315,11 @@ def test_the_history_hides_changes_of_a_masked_victims_quasi_identifiers_and_hol
     world: dict[str, Any], analyst: Any, investigator: Any
 ) -> None:
     case = world["case"]
-    services.entity_update(actor=investigator, entity=world["document_2"], holder=None)
+    services.entity_update(
+        access=case_access(investigator, world["document_2"].case),
+        entity=world["document_2"],
+        holder=None,
+    )
     url = reverse("cases:history", kwargs={"case": case.uuid}) + "?object=entity"
 
     events = client_for(analyst).get(url).context["page_obj"]
@@ -388,8 +393,7 @@ def test_a_contributor_may_still_remove_a_relationship_between_suspects(
     world: dict[str, Any], share: Client, investigator: Any
 ) -> None:
     link = services.relationship_add(
-        actor=investigator,
-        case=world["case"],
+        access=case_access(investigator, world["case"]),
         source=world["suspect_m"],
         target=world["suspect_r"],
         kind="communicates_with",

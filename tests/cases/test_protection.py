@@ -26,7 +26,16 @@ from django.urls import reverse
 from casebook import demo
 from casebook.models import Agency, Country
 from cases import protection, selectors, services
-from cases.models import Case, CaseGroupObjectPermission, Entity, Evidence
+from cases.models import (
+    Case,
+    CaseGroupObjectPermission,
+    Entity,
+    Evidence,
+    Movement,
+    Relationship,
+)
+from cases.permissions import CaseAccess
+from cases.selectors import case_access
 from tests.conftest import client_for
 from tests.factories import AgencyFactory, make_case, make_entity, make_member
 
@@ -133,8 +142,7 @@ def world(investigator: Any, case: Case, media: Path) -> dict[str, Any]:
     )
     suspect = make_entity(investigator, case, role=Entity.Role.RECRUITER, name=SUSPECT_NAME)
     relationship = services.relationship_add(
-        actor=investigator,
-        case=case,
+        access=case_access(investigator, case),
         source=suspect,
         target=victim,
         kind="recruits",
@@ -142,8 +150,7 @@ def world(investigator: Any, case: Case, media: Path) -> dict[str, Any]:
         evidence_note="Nota Evidencia Marcadora",
     )
     movement = services.movement_add(
-        actor=investigator,
-        case=case,
+        access=case_access(investigator, case),
         origin=safe_house,
         destination=camp,
         moved_on=datetime.date(2026, 2, 1),
@@ -153,21 +160,21 @@ def world(investigator: Any, case: Case, media: Path) -> dict[str, Any]:
         description="Descripcion Movimiento Marcadora",
     )
     protected_file = services.evidence_add(
-        actor=investigator,
-        case=case,
+        access=case_access(investigator, case),
         upload=SimpleUploadedFile(
             "zeta-statement.pdf", b"%PDF statement", content_type="application/pdf"
         ),
         description="Declaracion Marcadora",
     )
     open_file = services.evidence_add(
-        actor=investigator,
-        case=case,
+        access=case_access(investigator, case),
         upload=SimpleUploadedFile(OPEN_EVIDENCE, b"\x89PNG map", content_type="image/png"),
         protected=False,
     )
     # An edit of the victim's name: both the old and the new name are in the history.
-    services.entity_update(actor=investigator, entity=victim, name=NEW_VICTIM_NAME)
+    services.entity_update(
+        access=case_access(investigator, victim.case), entity=victim, name=NEW_VICTIM_NAME
+    )
     return {
         "victim": victim,
         "phone": phone,
@@ -289,12 +296,33 @@ def test_a_masked_entity_can_be_neither_saved_nor_deleted(world: dict[str, Any])
     assert Entity.objects.get(pk=victim.pk).name == NEW_VICTIM_NAME
 
 
-def test_mask_entities_fails_closed_for_a_case_without_user_actions(
-    world: dict[str, Any], case: Case
+def test_a_masked_relationship_movement_or_evidence_file_can_be_neither_saved_nor_deleted(
+    world: dict[str, Any], analyst: Any, case: Case
 ) -> None:
-    bare = Case.objects.get(pk=case.pk)  # not fetched for a user: no user_actions
+    # As the analyst reads them: masked (a victim at one end, a protected file).
+    access = case_access(analyst, case)
+    relationship = selectors.relationship_list(access).get(pk=world["relationship"].pk)
+    movement = selectors.movement_list(access).get(pk=world["movement"].pk)
+    evidence = selectors.evidence_list(access).get(pk=world["protected_file"].pk)
 
-    names = {e.name for e in protection.mask_entities(Entity.objects.filter(case=bare), bare)}
+    for masked in (relationship, movement, evidence):
+        assert protection.is_masked(masked)
+        with pytest.raises(RuntimeError):
+            masked.save()
+        with pytest.raises(RuntimeError):
+            masked.delete()
+    assert Relationship.objects.get(pk=relationship.pk).evidence_note
+    assert Movement.objects.get(pk=movement.pk).description == "Descripcion Movimiento Marcadora"
+    assert Evidence.objects.get(pk=evidence.pk).original_name == "zeta-statement.pdf"
+
+
+def test_mask_entities_fails_closed_for_an_access_without_view_protected(
+    world: dict[str, Any], case: Case, investigator: Any
+) -> None:
+    # Not read through a selector: an access value that grants nothing, even to the owner.
+    bare = CaseAccess(user=investigator, case=Case.objects.get(pk=case.pk), actions=frozenset())
+
+    names = {e.name for e in protection.mask_entities(Entity.objects.filter(case=case), bare)}
 
     assert NEW_VICTIM_NAME not in names
     assert f"Victim 1 of {case.reference}" in names
@@ -303,8 +331,8 @@ def test_mask_entities_fails_closed_for_a_case_without_user_actions(
 def test_entity_list_is_masked_for_the_analyst_and_not_for_the_investigator(
     world: dict[str, Any], case: Case, investigator: Any, analyst: Any
 ) -> None:
-    for_analyst = selectors.get_case_for_user(analyst, case.uuid)
-    for_investigator = selectors.get_case_for_user(investigator, case.uuid)
+    for_analyst = selectors.get_case_access(analyst, case.uuid)
+    for_investigator = selectors.get_case_access(investigator, case.uuid)
 
     analyst_names = {e.name for e in selectors.entity_list(for_analyst)}
     investigator_names = {e.name for e in selectors.entity_list(for_investigator)}
@@ -325,8 +353,8 @@ def test_match_keys_of_a_masked_entity_are_not_listed(
 ) -> None:
     phone = world["phone"]
 
-    masked = selectors.get_entity_for_user(analyst, case.uuid, phone.uuid)
-    visible = selectors.get_entity_for_user(investigator, case.uuid, phone.uuid)
+    _access, masked = selectors.get_entity_for_user(analyst, case.uuid, phone.uuid)
+    _access, visible = selectors.get_entity_for_user(investigator, case.uuid, phone.uuid)
 
     assert list(selectors.match_key_list(masked)) == []
     assert [k.key for k in selectors.match_key_list(visible)] == ["phone:+50765432109"]
@@ -353,8 +381,12 @@ def test_a_pseudonym_is_stable_across_edits(investigator: Any, case: Case) -> No
     make_entity(investigator, case, role=Entity.Role.VICTIM, name="A")
     victim = make_entity(investigator, case, role=Entity.Role.VICTIM, name="B")
 
-    services.entity_update(actor=investigator, entity=victim, name="B2", aliases="Bee")
-    services.entity_update(actor=investigator, entity=victim, description="Seen in Yaviza")
+    services.entity_update(
+        access=case_access(investigator, victim.case), entity=victim, name="B2", aliases="Bee"
+    )
+    services.entity_update(
+        access=case_access(investigator, victim.case), entity=victim, description="Seen in Yaviza"
+    )
 
     victim.refresh_from_db()
     assert protection.pseudonym(victim, case.reference) == f"Victim 2 of {case.reference}"
@@ -366,17 +398,23 @@ def test_a_new_protected_role_gives_a_new_number_and_the_old_role_its_old_one(
     make_entity(investigator, case, role=Entity.Role.WITNESS, name="W")
     person = make_entity(investigator, case, role=Entity.Role.VICTIM, name="P")
 
-    services.entity_update(actor=investigator, entity=person, role=Entity.Role.WITNESS)
+    services.entity_update(
+        access=case_access(investigator, person.case), entity=person, role=Entity.Role.WITNESS
+    )
     assert person.protected_number == 2  # Witness 2
-    services.entity_update(actor=investigator, entity=person, role=Entity.Role.SUSPECT)
-    services.entity_update(actor=investigator, entity=person, role=Entity.Role.VICTIM)
+    services.entity_update(
+        access=case_access(investigator, person.case), entity=person, role=Entity.Role.SUSPECT
+    )
+    services.entity_update(
+        access=case_access(investigator, person.case), entity=person, role=Entity.Role.VICTIM
+    )
     assert person.protected_number == 1  # Victim 1 again
 
 
 def test_a_removed_victims_number_is_never_given_again(investigator: Any, case: Case) -> None:
     make_entity(investigator, case, role=Entity.Role.VICTIM, name="A")
     removed = make_entity(investigator, case, role=Entity.Role.VICTIM, name="B")
-    services.entity_remove(actor=investigator, entity=removed)
+    services.entity_remove(access=case_access(investigator, removed.case), entity=removed)
 
     newcomer = make_entity(investigator, case, role=Entity.Role.VICTIM, name="C")
 
@@ -664,11 +702,13 @@ def test_masked_pages_cost_the_same_queries_with_many_protected_entities(
             holder=victim,
         )
         services.relationship_add(
-            actor=investigator, case=case, source=world["suspect"], target=victim, kind="recruits"
+            access=case_access(investigator, case),
+            source=world["suspect"],
+            target=victim,
+            kind="recruits",
         )
         services.movement_add(
-            actor=investigator,
-            case=case,
+            access=case_access(investigator, case),
             origin=world["safe_house"],
             destination=world["camp"],
             moved_on=datetime.date(2026, 2, 2),
@@ -677,7 +717,7 @@ def test_masked_pages_cost_the_same_queries_with_many_protected_entities(
             facilitators=[victim],
         )
         services.evidence_add(
-            actor=investigator, case=case, upload=SimpleUploadedFile(f"{number}.txt", b"x")
+            access=case_access(investigator, case), upload=SimpleUploadedFile(f"{number}.txt", b"x")
         )
 
     after = [_queries(client, url, django_assert_max_num_queries) for url in urls]

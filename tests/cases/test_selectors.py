@@ -10,14 +10,13 @@ from django.test.utils import CaptureQueriesContext
 
 from cases import selectors
 from cases.models import Case
+from cases.permissions import CaseAccess
 from tests.factories import make_case, make_entity, make_member
 
 
-def actions_on(case: Case) -> set[str]:
-    """The ``user_actions`` that ``get_case_for_user`` attached to the case."""
-    # Set at run time by the selector; the Case model does not declare it.
-    actions: set[str] = case.user_actions  # type: ignore[attr-defined]
-    return actions
+def actions_on(access: CaseAccess) -> set[str]:
+    """The actions of the ``CaseAccess`` that ``get_case_access`` returned."""
+    return set(access.actions)
 
 
 def test_owner_agency_members_see_their_case(investigator: Any, analyst: Any, case: Case) -> None:
@@ -29,20 +28,20 @@ def test_outsider_agency_sees_nothing(outsider: Any, case: Case) -> None:
     assert list(selectors.case_list(outsider)) == []
     assert selectors.dashboard_counts(outsider)[Case.Status.OPEN] == 0
     with pytest.raises(Http404):
-        selectors.get_case_for_user(outsider, case.uuid)
+        selectors.get_case_access(outsider, case.uuid)
 
 
 def test_outsider_gets_404_not_403_for_every_action(outsider: Any, case: Case) -> None:
     for action in selectors.ACTIONS:
         with pytest.raises(Http404):
-            selectors.get_case_for_user(outsider, case.uuid, action=action)
+            selectors.get_case_access(outsider, case.uuid, action=action)
 
 
 def test_superuser_without_membership_sees_no_case(django_user_model: Any, case: Case) -> None:
     root = django_user_model.objects.create_superuser("root", "root@example.org", "x" * 16)
     assert list(selectors.case_list(root)) == []
     with pytest.raises(Http404):
-        selectors.get_case_for_user(root, case.uuid)
+        selectors.get_case_access(root, case.uuid)
     assert not selectors.can_see_protected(root, case)
 
 
@@ -59,21 +58,21 @@ def test_anonymous_user_sees_nothing(case: Case) -> None:
 
 
 def test_analyst_may_view_but_not_change_or_contribute(analyst: Any, case: Case) -> None:
-    assert actions_on(selectors.get_case_for_user(analyst, case.uuid)) == {"view"}
+    assert actions_on(selectors.get_case_access(analyst, case.uuid)) == {"view"}
     for action in ("change", "contribute", "manage"):
         with pytest.raises(PermissionDenied):
-            selectors.get_case_for_user(analyst, case.uuid, action=action)
+            selectors.get_case_access(analyst, case.uuid, action=action)
 
 
 def test_investigator_may_change_and_contribute_but_not_manage(
     investigator: Any, case: Case
 ) -> None:
-    fetched = selectors.get_case_for_user(investigator, case.uuid, action="change")
+    fetched = selectors.get_case_access(investigator, case.uuid, action="change")
     assert actions_on(fetched) == {"view", "change", "contribute", "view_protected"}
 
 
 def test_supervisor_may_manage(supervisor: Any, case: Case) -> None:
-    fetched = selectors.get_case_for_user(supervisor, case.uuid, action="manage")
+    fetched = selectors.get_case_access(supervisor, case.uuid, action="manage")
     assert "manage" in actions_on(fetched)
     assert "change" not in actions_on(fetched)
 

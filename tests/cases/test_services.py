@@ -18,6 +18,10 @@ from cases.models import (
     Movement,
     Relationship,
 )
+from cases.permissions import OWNER_PERMISSIONS
+from cases.selectors import case_access
+from cases.services import cases as case_services
+from cases.services import entities as entity_services
 from tests.factories import AgencyFactory, make_case, make_entity, make_member
 
 
@@ -50,14 +54,13 @@ def test_case_create_grants_the_owner_agency_its_permissions(case: Case) -> None
             "permission__codename", flat=True
         )
     )
-    assert codenames == set(services.OWNER_PERMISSIONS)
+    assert codenames == set(OWNER_PERMISSIONS)
 
 
 def test_case_history_records_the_acting_user_and_countries(investigator: Any) -> None:
     case = make_case(investigator, countries=[Country.objects.get(code="CO")])
     services.case_update(
-        actor=investigator,
-        case=case,
+        access=case_access(investigator, case),
         status=Case.Status.INVESTIGATION,
         countries=[Country.objects.get(code="PA"), Country.objects.get(code="CR")],
     )
@@ -72,9 +75,9 @@ def test_case_history_records_the_acting_user_and_countries(investigator: Any) -
 
 
 def test_closing_sets_and_reopening_clears_the_closing_date(investigator: Any, case: Case) -> None:
-    services.case_update(actor=investigator, case=case, status=Case.Status.CLOSED)
+    services.case_update(access=case_access(investigator, case), status=Case.Status.CLOSED)
     assert case.closed_on is not None
-    services.case_update(actor=investigator, case=case, status=Case.Status.INVESTIGATION)
+    services.case_update(access=case_access(investigator, case), status=Case.Status.INVESTIGATION)
     assert case.closed_on is None
 
 
@@ -98,7 +101,7 @@ def test_failure_half_way_through_case_create_leaves_nothing(
     def explode(**kwargs: Any) -> None:
         raise IntegrityError("simulated failure after the case row was written")
 
-    monkeypatch.setattr(services, "grant_owner_permissions", explode)
+    monkeypatch.setattr(case_services, "grant_owner_permissions", explode)
     with pytest.raises(IntegrityError):
         make_case(investigator, countries=[Country.objects.get(code="CO")])
     assert not Case.objects.exists()
@@ -115,7 +118,7 @@ def test_failure_half_way_through_entity_add_leaves_nothing(
     def explode(entity: Entity, keys: list[Any]) -> None:
         raise IntegrityError("simulated failure while storing match keys")
 
-    monkeypatch.setattr(services, "_store_match_keys", explode)
+    monkeypatch.setattr(entity_services, "_store_match_keys", explode)
     with pytest.raises(IntegrityError):
         make_entity(investigator, case, Entity.Kind.PHONE)
     assert not Entity.objects.exists()
@@ -142,7 +145,9 @@ def test_entity_add_stores_normalised_match_keys(investigator: Any, case: Case) 
 
 def test_entity_update_replaces_its_match_keys(investigator: Any, case: Case) -> None:
     phone = make_entity(investigator, case, Entity.Kind.PHONE, identifier="6123-4567")
-    services.entity_update(actor=investigator, entity=phone, identifier="+506 8312 3456")
+    services.entity_update(
+        access=case_access(investigator, phone.case), entity=phone, identifier="+506 8312 3456"
+    )
     assert list(phone.match_keys.values_list("key", flat=True)) == ["phone:+50683123456"]
 
 
@@ -177,7 +182,7 @@ def test_relationship_between_entities_of_two_cases_is_refused(
     there = make_entity(investigator, other)
     with pytest.raises(ValidationError) as error:
         services.relationship_add(
-            actor=investigator, case=case, source=here, target=there, kind="pays"
+            access=case_access(investigator, case), source=here, target=there, kind="pays"
         )
     assert "target" in error.value.message_dict
     assert not Relationship.objects.exists()
@@ -197,8 +202,7 @@ def test_movement_count_must_be_positive(investigator: Any, case: Case, count: i
     destination = make_entity(investigator, case, Entity.Kind.LOCATION, name="Acandí")
     with pytest.raises(ValidationError) as error:
         services.movement_add(
-            actor=investigator,
-            case=case,
+            access=case_access(investigator, case),
             origin=origin,
             destination=destination,
             moved_on=datetime.date(2026, 3, 2),
@@ -214,8 +218,7 @@ def test_movement_needs_locations(investigator: Any, case: Case) -> None:
     person = make_entity(investigator, case)
     with pytest.raises(ValidationError) as error:
         services.movement_add(
-            actor=investigator,
-            case=case,
+            access=case_access(investigator, case),
             origin=origin,
             destination=person,
             moved_on=datetime.date(2026, 3, 2),
@@ -230,8 +233,10 @@ def test_removing_an_entity_removes_its_relationships_with_history(
 ) -> None:
     a = make_entity(investigator, case, name="Ana")
     b = make_entity(investigator, case, name="Beto")
-    services.relationship_add(actor=investigator, case=case, source=a, target=b, kind="pays")
-    services.entity_remove(actor=investigator, entity=a)
+    services.relationship_add(
+        access=case_access(investigator, case), source=a, target=b, kind="pays"
+    )
+    services.entity_remove(access=case_access(investigator, a.case), entity=a)
     assert not Relationship.objects.exists()
     deleted = Relationship.history.filter(history_type="-").get()
     assert deleted.history_user == investigator
@@ -241,8 +246,7 @@ def test_a_place_used_by_a_movement_cannot_be_removed(investigator: Any, case: C
     origin = make_entity(investigator, case, Entity.Kind.LOCATION, name="Necoclí")
     destination = make_entity(investigator, case, Entity.Kind.LOCATION, name="Acandí")
     services.movement_add(
-        actor=investigator,
-        case=case,
+        access=case_access(investigator, case),
         origin=origin,
         destination=destination,
         moved_on=datetime.date(2026, 3, 2),
@@ -250,10 +254,10 @@ def test_a_place_used_by_a_movement_cannot_be_removed(investigator: Any, case: C
         people_count=12,
     )
     with pytest.raises(ValidationError):
-        services.entity_remove(actor=investigator, entity=origin)
+        services.entity_remove(access=case_access(investigator, origin.case), entity=origin)
     assert Entity.objects.filter(pk=origin.pk).exists()
 
 
 def test_note_must_not_be_blank(investigator: Any, case: Case) -> None:
     with pytest.raises(ValidationError):
-        services.note_add(actor=investigator, case=case, body="   ")
+        services.note_add(access=case_access(investigator, case), body="   ")

@@ -29,8 +29,9 @@ from hypothesis.stateful import (
 )
 
 from casebook.models import Agency, Country
-from cases import selectors, sharing
+from cases import rules, selectors, services
 from cases.models import Case, CaseGroupObjectPermission, CaseShare
+from cases.selectors import case_access
 from tests.factories import AgencyFactory, make_case, make_member
 
 START = datetime.datetime(2026, 6, 1, 8, 0, tzinfo=datetime.UTC)
@@ -261,7 +262,7 @@ def check_policy(world: World) -> None:
     )
     for share in reshares:
         code = share.case.handling_code
-        assert sharing.HANDLING_RULES[code].reshare != sharing.NEVER
+        assert rules.HANDLING_RULES[code].reshare != rules.NEVER
         if code == Case.HandlingCode.AMBER:
             assert share.agency.country_id == share.granted_by_agency.country_id
         assert not share.include_protected
@@ -313,9 +314,8 @@ class Sharing(RuleBasedStateMachine):
         limit = self.reference.expiry_limit(case.pk, actor_agency.pk)
         outlasts = bool(limit and requested and self.now < requested and limit < requested)
         try:
-            created = sharing.case_share(
-                actor=world.supervisors[actor_agency.pk],
-                case=case,
+            created = services.case_share(
+                access=case_access(world.supervisors[actor_agency.pk], case),
                 agency=agency_at(world, to),
                 level=level,
                 purpose="property test",
@@ -437,7 +437,7 @@ class Sharing(RuleBasedStateMachine):
             self.world.owner.pk if by == "owner" else share.granted_by_agency_id
         ]
         try:
-            sharing.share_revoke(actor=actor, share=share)
+            services.share_revoke(access=case_access(actor, share.case), share=share)
             self.reference.revoke(share.pk)
         except PermissionDenied:
             # The granter has lost its own manage access since; only the owner may now.
@@ -472,7 +472,9 @@ class Sharing(RuleBasedStateMachine):
         source = sources[pick % len(sources)]
         owner = self.world.owner
         if how == "revoke":
-            sharing.share_revoke(actor=self.world.supervisors[owner.pk], share=source)
+            services.share_revoke(
+                access=case_access(self.world.supervisors[owner.pk], source.case), share=source
+            )
             self.reference.revoke(source.pk)
             event("a share that re-shares came from revoked")
         else:
@@ -488,7 +490,7 @@ class Sharing(RuleBasedStateMachine):
     @rule()
     def expire(self) -> None:
         """The periodic clean-up runs."""
-        if sharing.shares_expire():
+        if services.shares_expire():
             event("expired shares closed")
         self.reference.clean_up(self.now)
 

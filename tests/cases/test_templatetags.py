@@ -17,6 +17,7 @@ from django.utils import translation
 from cases import protection, selectors, services
 from cases.forms.case import CaseFilterForm
 from cases.models import Case, Entity, Movement, Relationship
+from cases.selectors import case_access
 from cases.templatetags import cases_tags
 from tests.factories import make_entity
 
@@ -299,14 +300,13 @@ def test_relationship_rows_write_what_the_row_template_wrote(
     ]
     relationships = [
         services.relationship_add(
-            actor=investigator, case=case, source=a, target=b, kind=kind, **dates
+            access=case_access(investigator, case), source=a, target=b, kind=kind, **dates
         )
         for kind, dates in variants
     ]
     relationships.append(
         services.relationship_add(
-            actor=investigator,
-            case=case,
+            access=case_access(investigator, case),
             source=c,
             target=a,
             kind=Relationship.Kind.OWNS,
@@ -322,31 +322,30 @@ def test_relationship_rows_write_what_the_row_template_wrote(
     assert written.count("<tr>") == len(relationships)
 
 
-def test_relationships_with_ends_are_masked_as_the_relationship_list_is(
+def test_the_case_pages_relationships_are_masked_as_the_relationship_list_is(
     investigator: Any, analyst: Any, case: Case
 ) -> None:
     """A member who may not see protected identities (an analyst) gets the same relationships
-    from the entities already read as from ``relationship_list``: pseudonyms, no note."""
+    from ``case_records`` (ends taken from the entities read) as from ``relationship_list``:
+    pseudonyms, no note."""
     victim = make_entity(investigator, case, name="Víctima Reservada", role=Entity.Role.VICTIM)
     phone = make_entity(investigator, case, Entity.Kind.PHONE, holder=victim)
     recruiter = make_entity(investigator, case, name="Jorge Recluta")
     for source, target in [(recruiter, victim), (recruiter, phone), (phone, recruiter)]:
         services.relationship_add(
-            actor=investigator,
-            case=case,
+            access=case_access(investigator, case),
             source=source,
             target=target,
             kind=Relationship.Kind.RECRUITS,
             evidence_note="Told by Víctima Reservada",
         )
     for reader, sees_protected in [(analyst, False), (investigator, True)]:
-        fetched = selectors.get_case_for_user(reader, case.uuid)
-        entities = list(selectors.entity_list(fetched))
+        fetched = selectors.get_case_access(reader, case.uuid)
 
         def shown(relationships: list[Relationship]) -> list[tuple[str, str, str]]:
             return sorted((r.source.label, r.target.label, r.evidence_note) for r in relationships)
 
-        with_ends = selectors.relationships_with_ends(fetched, entities)
+        with_ends = selectors.case_records(fetched).relationships
         assert shown(with_ends) == shown(list(selectors.relationship_list(fetched)))
         text = repr(shown(with_ends))
         assert ("Víctima Reservada" in text) is sees_protected

@@ -26,6 +26,7 @@ from django.db import connection
 from casebook.celery import app
 from cases import services, tasks
 from cases.models import Case, CustodyEntry, Evidence
+from cases.selectors import case_access
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
@@ -120,8 +121,7 @@ def wait_for_custody(runs: TaskRuns, evidence: Evidence, action: str) -> Custody
 
 def upload(actor: Any, case: Case, body: bytes = b"%PDF-1.4 statement of witness\n") -> Evidence:
     return services.evidence_add(
-        actor=actor,
-        case=case,
+        access=case_access(actor, case),
         upload=SimpleUploadedFile("statement.pdf", body, content_type="application/pdf"),
         description="Statement taken at Lajas Blancas",
         remote_addr="127.0.0.1",

@@ -1,6 +1,6 @@
 """Per-page oracle rules (issue 14): what one page may name, for one persona.
 
-The per-user marker check (``test_no_leaks.Report.check_markers``) asks whether a user may see
+The per-user marker check (``harness.Report.check_markers``) asks whether a user may see
 a value anywhere. That misses a page that links a masked entity to a value the user may see
 elsewhere: a masked victim's number shown on the victim's page is "visible" to a user who holds
 the same number in a case of their own. These rules are worked out from the world's

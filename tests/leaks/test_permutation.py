@@ -6,8 +6,9 @@ that is rolled back, with the same clock and the same UUIDs: once as declared, o
 protected value permuted (names, aliases, numbers, birth dates, coordinates, protected notes
 and evidence files replaced by values that sort the other way and are one character longer;
 nationality, a document's type and issuing country changed). Every page, export and form
-(GET) of the sweep is then requested, in both worlds, by one member of each permission class
-who sees some case's protected identities masked: the cases they see unmasked are left out
+(GET) of the sweep is then requested, and what the cross-case readers every channel uses
+return is read, in both worlds, by one member of each permission class who sees some case's
+protected identities masked: the cases they see unmasked are left out
 (their pages legitimately show, and may sort by, the values that changed). Each marker is
 replaced by a placeholder (the same in both worlds), CSRF tokens and nonces are taken out,
 and the two renderings must be byte-identical: any difference is something that depends on a
@@ -15,7 +16,7 @@ protected value, such as the order of a list, a drop-down or an export array, a 
 page boundary, a file size or hash, a nationality or a document type.
 
 Failures list the page, the persona and a short diff. The marker check itself (whether a
-protected value is shown at all) is ``test_no_leaks``'s job.
+protected value is shown at all) is the job of ``sweep/test_pages.py``.
 """
 
 import datetime
@@ -37,19 +38,13 @@ from django.test import TestCase, override_settings
 from factory import Factory
 from factory.random import reseed_random
 
-from cases.models import CommonKey, Hit
+from cases import selectors
+from cases.models import CommonKey, Entity, Hit
 from tests import factories
 from tests.conftest import restart_sequences
-from tests.leaks.test_no_leaks import (
-    FULL,
-    OK,
-    RULES,
-    LeanClient,
-    Target,
-    _sweep_targets,
-    fetch,
-    url_for,
-)
+from tests.leaks.access import OK, RULES
+from tests.leaks.harness import FULL, LeanClient, fetch, url_for
+from tests.leaks.targets import Target, sweep_targets
 from tests.leaks.world import (
     _PHONE_RE,
     CASES,
@@ -180,6 +175,51 @@ def normalise(world: World, text: str) -> str:
     return text
 
 
+def _entity_row(entity: Entity) -> str:
+    holder = entity.holder.uuid if entity.holder is not None else None
+    return " | ".join(
+        str(value)
+        for value in (
+            entity.uuid, entity.case.reference, entity.kind, entity.role, entity.label,
+            entity.name, entity.aliases, entity.identifier, entity.birth_date,
+            entity.nationality, entity.subtype, entity.identifier_country,
+            entity.latitude, entity.longitude, entity.description, holder,
+        )
+    )  # fmt: skip
+
+
+def read_across_cases(world: World, username: str) -> dict[str, str]:
+    """What the cross-case readers every channel uses (search, graphs, an API) give the user
+    about the cases they see masked, as text, reader by reader: the rows, in their order,
+    with every value a channel could show or derive from."""
+    user = world.users[username]
+    masked = [world.cases[code].pk for code in sorted(masked_cases(world, username))]
+    entities = selectors.visible_entities(user, case_ids=masked)
+    relationships = selectors.visible_relationships(user, case_ids=masked)
+    movements = selectors.visible_movements(user, case_ids=masked)
+    matches = selectors.visible_matches(user, case_ids=masked)
+    by_pk = {entity.pk: entity.uuid for entity in entities}
+    return {
+        "visible_entities": "\n".join(_entity_row(entity) for entity in entities),
+        "visible_relationships": "\n".join(
+            f"{r.uuid} | {r.kind} | {_entity_row(r.source)} -> {_entity_row(r.target)} | "
+            f"{r.started_on} | {r.ended_on} | {r.evidence_note}"
+            for r in relationships
+        ),
+        "visible_movements": "\n".join(
+            f"{m.uuid} | {_entity_row(m.origin)} -> {_entity_row(m.destination)} | "
+            f"{m.moved_on} | {m.means} | {m.people_count} | {m.description} | "
+            + "; ".join(_entity_row(f) for f in m.facilitators.all())
+            for m in movements
+        ),
+        "visible_matches": "\n".join(
+            f"{by_pk.get(edge.first_entity_id)} ~ {by_pk.get(edge.second_entity_id)} "
+            f"| {edge.key_kind}"
+            for edge in matches
+        ),
+    }
+
+
 def render(permuted: bool, media: str) -> dict[tuple[str, str], str]:
     """Build a world and request every page the oracle compares; returns the normalised
     texts by (page, username). Everything is rolled back."""
@@ -212,7 +252,10 @@ def render(permuted: bool, media: str) -> dict[tuple[str, str], str]:
                     world.clients[username] = client
                 world.hits = list(Hit.objects.order_by("pk"))
                 world.common_keys = list(CommonKey.objects.order_by("pk"))
-                for pattern, targets in _sweep_targets(world):
+                for username in users:
+                    for reader, text in read_across_cases(world, username).items():
+                        rendered[(f"READER {reader}", username)] = normalise(world, text)
+                for pattern, targets in sweep_targets(world):
                     rule = RULES.get(pattern.name)
                     if rule is None or pattern.name in NOT_COMPARED:
                         continue

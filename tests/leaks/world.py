@@ -1,7 +1,7 @@
 """The world of the leak test, its markers, and the oracle of who may see what.
 
 The world is declared here as plain data (agencies, cases, shares, entities) and built through
-the real services (``cases.services``, ``cases.sharing``), so that permissions, references,
+the real services (``cases.services``), so that permissions, references,
 match keys, history, notifications and hits are the ones the application makes.
 
 Every identifying value in the world is a MARKER: a distinctive string that the test looks
@@ -36,7 +36,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from casebook.models import Agency, Country, Member
-from cases import services, sharing
+from cases import selectors, services
 from cases.models import (
     Case,
     CaseShare,
@@ -657,7 +657,8 @@ class WorldBuilder:
     def entity(self, code: str, flag: str, kind: str, **values: Any) -> Entity:
         case = self.world.cases[code]
         owner = CASES[code][0]
-        entity = services.entity_add(actor=self.actor(owner), case=case, kind=kind, **values)
+        access = selectors.case_access(self.actor(owner), case)
+        entity = services.entity_add(access=access, kind=kind, **values)
         self.world.entity_protected[entity.pk] = flag in ("P", "H")
         return entity
 
@@ -778,13 +779,13 @@ class WorldBuilder:
         world = self.world
         case = world.cases[code]
         actor = self.actor(CASES[code][0])
+        access = selectors.case_access(actor, case)
         entity = world.entities
         person_p, person_u = entity[(code, "P", "person")], entity[(code, "U", "person")]
         org_u = entity[(code, "U", "organisation")]
         # Free text about a protected person is protected too (it may name them).
         world.relationships[(code, "P")] = services.relationship_add(
-            actor=actor,
-            case=case,
+            access=access,
             source=person_u,
             target=person_p,
             kind=Relationship.Kind.RECRUITS,
@@ -793,8 +794,7 @@ class WorldBuilder:
             information_assessment="2",
         )
         world.relationships[(code, "U")] = services.relationship_add(
-            actor=actor,
-            case=case,
+            access=access,
             source=person_u,
             target=org_u,
             kind=Relationship.Kind.MEMBER_OF,
@@ -802,8 +802,7 @@ class WorldBuilder:
         )
         moved_on = timezone.localdate() - datetime.timedelta(days=30)
         world.movements[(code, "P")] = services.movement_add(
-            actor=actor,
-            case=case,
+            access=access,
             origin=entity[(code, "U", "location")],
             destination=entity[(code, "P", "location")],
             moved_on=moved_on,
@@ -813,8 +812,7 @@ class WorldBuilder:
             description=self.text_marker(code, "P", "MOVEDESC", True, "move"),
         )
         world.movements[(code, "U")] = services.movement_add(
-            actor=actor,
-            case=case,
+            access=access,
             origin=entity[(code, "U", "location")],
             destination=entity[(code, "U", "location2")],
             moved_on=moved_on,
@@ -825,8 +823,7 @@ class WorldBuilder:
         )
         # Protected only through a protected facilitator: both places are unprotected.
         world.movements[(code, "F")] = services.movement_add(
-            actor=actor,
-            case=case,
+            access=access,
             origin=entity[(code, "U", "location2")],
             destination=entity[(code, "U", "location")],
             moved_on=moved_on,
@@ -837,8 +834,7 @@ class WorldBuilder:
         )
         # Notes are free text that no one can mask: visible to all who see the case.
         world.notes[code] = services.note_add(
-            actor=actor,
-            case=case,
+            access=access,
             body=self.mark(token(code, "C", "NOTEBODY"), "token", code, False, "note"),
         )
         for flag in ("P", "U"):
@@ -849,16 +845,14 @@ class WorldBuilder:
             upload = SimpleUploadedFile(
                 f"{name}.txt", f"Declaración: {body}\n".encode(), content_type="text/plain"
             )
-            world.evidence[(code, flag)] = self.evidence_add(
-                actor, case, upload, description, protected
-            )
+            world.evidence[(code, flag)] = self.evidence_add(access, upload, description, protected)
 
     @staticmethod
     def evidence_add(
-        actor: Any, case: Case, upload: Any, description: str, protected: bool
+        access: selectors.CaseAccess, upload: Any, description: str, protected: bool
     ) -> Evidence:
         return services.evidence_add(
-            actor=actor, case=case, upload=upload, description=description, protected=protected
+            access=access, upload=upload, description=description, protected=protected
         )
 
     # hits: values shared between cases
@@ -938,9 +932,8 @@ class WorldBuilder:
         elif spec.expires_in_days:
             expires_at = now + datetime.timedelta(days=spec.expires_in_days)
         # A re-share without an expiry ends with the share it came from.
-        share = sharing.case_share(
-            actor=self.actor(spec.granted_by, "supervisor"),
-            case=case,
+        share = services.case_share(
+            access=selectors.case_access(self.actor(spec.granted_by, "supervisor"), case),
             agency=self.world.agencies[spec.agency],
             level=spec.level,
             purpose=f"Propósito: {purpose}",
@@ -954,7 +947,8 @@ class WorldBuilder:
 
     def revoke(self, spec: ShareSpec) -> None:
         share = self.world.shares[(spec.case, spec.key)]
-        sharing.share_revoke(actor=self.actor(CASES[spec.case][0], "supervisor"), share=share)
+        actor = self.actor(CASES[spec.case][0], "supervisor")
+        services.share_revoke(access=selectors.case_access(actor, share.case), share=share)
 
     # a world that edits
 
@@ -971,6 +965,7 @@ class WorldBuilder:
         world = self.world
         case = world.cases[code]
         actor = self.actor(CASES[code][0])
+        access = selectors.case_access(actor, case)
         role = Entity.Role
         # A victim later recorded as a witness, renamed: protected throughout.
         v2w = self.person(code, "P", "V2WNAME", role.VICTIM, True)
@@ -996,8 +991,7 @@ class WorldBuilder:
         # Recorded while the informant was a suspect; protected through it now.
         person_u = world.entities[(code, "U", "person")]
         world.movements[(code, "S")] = services.movement_add(
-            actor=actor,
-            case=case,
+            access=access,
             origin=world.entities[(code, "U", "location")],
             destination=world.entities[(code, "U", "location2")],
             moved_on=timezone.localdate() - datetime.timedelta(days=20),
@@ -1007,37 +1001,35 @@ class WorldBuilder:
             description=self.text_marker(code, "S", "MOVEDESC", True, "move"),
         )
         old_link = services.relationship_add(
-            actor=actor,
-            case=case,
+            access=access,
             source=person_u,
             target=v2w,
             kind=Relationship.Kind.RECRUITS,
             evidence_note=self.text_marker(code, "P", "REPOINTNOTEA", True, REMOVED),
         )
         services.entity_update(
-            actor=actor,
+            access=access,
             entity=v2w,
             role=role.WITNESS,
             name=self.text_marker(code, "P", "V2WNEWNAME", True, "person"),
         )
         services.entity_update(
-            actor=actor,
+            access=access,
             entity=v2o,
             role=role.OTHER,
             name=self.text_marker(code, "U", "V2ONEWNAME", False, "person"),
         )
         services.entity_update(
-            actor=actor,
+            access=access,
             entity=s2i,
             role=role.INFORMANT,
             name=self.text_marker(code, "P", "S2INEWNAME", True, "person"),
         )
-        services.entity_update(actor=actor, entity=phone, identifier=second)
+        services.entity_update(access=access, entity=phone, identifier=second)
         # Re-pointed: the link to the witness removed, one to the informant recorded.
-        services.relationship_remove(actor=actor, relationship=old_link)
+        services.relationship_remove(access=access, relationship=old_link)
         world.relationships[(code, "R")] = services.relationship_add(
-            actor=actor,
-            case=case,
+            access=access,
             source=person_u,
             target=s2i,
             kind=Relationship.Kind.EMPLOYS,

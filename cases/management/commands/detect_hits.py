@@ -1,8 +1,8 @@
 """``manage.py detect_hits``: run hit detection again for every entity with match keys.
 
-Hits are derived data (``cases.hits``): run this after ``rebuild_match_keys``, after a change
-of ``CASEBOOK_HIT_KEY_LIMIT``, or to catch up on detections a broker outage lost. Each entity
-is detected in its own transaction, so an interrupted run can simply be started again.
+Hits are derived data (``cases.services.hits``): run this after ``rebuild_match_keys``, after
+a change of ``CASEBOOK_HIT_KEY_LIMIT``, or to catch up on detections a broker outage lost. Each
+entity is detected in its own transaction, so an interrupted run can simply be started again.
 """
 
 import sys
@@ -11,8 +11,8 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 from tqdm import tqdm
 
-from cases.hits import hits_detect
 from cases.models import MatchKey
+from cases.services import hits_detect
 
 
 class Command(BaseCommand):

@@ -3,8 +3,8 @@ user, agency, action and object, a refusal as a refusal; and the log pages show 
 only the rows of their agency's cases and of their own members, and no case they may not see.
 
 The expectations come from the world's declaration and the oracle (``tests.leaks.world``), not
-from the code under test. The world is this module's own (the ``world`` fixture of
-``test_no_leaks``, built again here so that pytest-xdist can run the modules apart).
+from the code under test. The world is the sweep's (the ``world`` fixture of
+``tests/leaks/sweep/conftest.py``).
 """
 
 import csv
@@ -14,22 +14,10 @@ from typing import Any
 from django.urls import reverse
 
 from casebook.models import AccessLog
-from tests.leaks import test_no_leaks
-from tests.leaks.test_no_leaks import (
-    FORBIDDEN,
-    NOT_FOUND,
-    OK,
-    RULES,
-    Report,
-    Target,
-    expected_set,
-    rolled_back,
-    signed_in_users,
-)
+from tests.leaks.access import FORBIDDEN, NOT_FOUND, OK, RULES
+from tests.leaks.harness import Report, expected_set, rolled_back, signed_in_users
+from tests.leaks.targets import Target
 from tests.leaks.world import CASES, World
-
-# This module's own world: the sweep's module-scoped fixture, built again for this module.
-world = test_no_leaks.world
 
 ACTIONS_OF_A_READ = {AccessLog.Action.VIEW, AccessLog.Action.DOWNLOAD, AccessLog.Action.EXPORT}
 

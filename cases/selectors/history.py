@@ -1,6 +1,6 @@
 """A case's timeline and its full change history, built for display.
 
-The caller has already fetched the case through ``selectors.get_case_for_user`` (so the
+The caller has already fetched the case through ``selectors.get_case_access`` (so the
 permission check has happened) and hands in what the selectors give. The only queries made
 here are on the case's own historical tables, always filtered by the case (``case_id``, or the
 case's own ``id`` for ``Case``, or the case's movement ids for movement facilitators): one
@@ -9,7 +9,7 @@ number of history rows.
 
 Every old/new value shown in the change history goes through ``format_value`` and every entity
 named in it through ``entity_label``: that is where protected identities are masked. For a
-member who may not see them (``protection.may_see_protected(case)``), an entity that is or
+member who may not see them (``not access.sees_protected``), an entity that is or
 ever was protected (by its role or its holder's, in any of its historical records) is named by
 its pseudonym everywhere in the history, and its identifying values, old and new, are hidden;
 so are the evidence notes of relationships and the descriptions of movements that involve one,
@@ -26,6 +26,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import User
 from django.db import models
 from django.utils import timezone
 from django.utils.text import Truncator, capfirst
@@ -45,6 +46,7 @@ from cases.models import (
     Note,
     Relationship,
 )
+from cases.permissions import CaseAccess
 
 EMPTY = "—"
 
@@ -99,7 +101,7 @@ MEANS_PHRASES: dict[str, Any] = {
 }
 
 
-def user_label(user: Any) -> str:
+def user_label(user: User | None) -> str:
     """Who did something: the full name, else the username; "system" for no user."""
     if user is None:
         return _("system")
@@ -234,7 +236,7 @@ class FieldChange:
 @dataclass(frozen=True)
 class HistoryEvent:
     when: datetime.datetime
-    user: Any
+    user: User | None
     user_label: str
     username: str
     object_type: str
@@ -319,7 +321,7 @@ def format_value(
 
 
 def _historical_records(model: type[models.Model], case: Case) -> list[Any]:
-    historical = model.history.model  # type: ignore[attr-defined]
+    historical = model.history.model  # type: ignore[attr-defined]  # simple-history's manager
     if model is Case:
         rows = historical.objects.filter(id=case.pk)
     elif model is MovementFacilitator:
@@ -333,7 +335,11 @@ def _historical_records(model: type[models.Model], case: Case) -> list[Any]:
 
 
 def _diff_fields(model: type[models.Model]) -> list["models.Field[Any, Any]"]:
-    return [f for f in model._meta.concrete_fields if f.name not in HIDDEN_FIELDS]
+    # Only what the history keeps: bookkeeping such as ``Case.version`` is left out of it.
+    kept = {f.name for f in model.history.model._meta.concrete_fields}  # type: ignore[attr-defined]  # simple-history's manager
+    return [
+        f for f in model._meta.concrete_fields if f.name not in HIDDEN_FIELDS and f.name in kept
+    ]
 
 
 def _hide_protected(case: Case, records: dict[str, list[Any]], labels: Labels) -> None:
@@ -375,9 +381,10 @@ def _hide_protected(case: Case, records: dict[str, list[Any]], labels: Labels) -
     }
 
 
-def _labels(case: Case, records: dict[str, list[Any]]) -> Labels:
+def _labels(access: CaseAccess, records: dict[str, list[Any]]) -> Labels:
+    case = access.case
     labels = Labels(agencies={case.owner_agency_id: str(case.owner_agency.name)})
-    if not protection.may_see_protected(case):
+    if not access.sees_protected:
         _hide_protected(case, records, labels)
     # Records are oldest first: the last one per id is the latest (or deleted) state.
     for record in records["entity"]:
@@ -499,14 +506,16 @@ def _event_entity(record: Any, labels: Labels) -> Entity:
     return instance
 
 
-def history_events(case: Case, *, object_type: str = "", username: str = "") -> CaseHistory:
-    """Every change to the case and to every object under it, newest first.
+def history_events(access: CaseAccess, *, object_type: str = "", username: str = "") -> CaseHistory:
+    """Every change to the case of ``access`` and to every object under it, newest first,
+    masked for its member.
 
     ``object_type`` (a key of ``OBJECT_TYPES``) and ``username`` narrow the events; an
     unknown ``object_type`` is ignored. One query per historical model plus at most one.
     """
+    case = access.case
     records = {key: _historical_records(model, case) for key, (model, _l) in OBJECT_TYPES.items()}
-    labels = _labels(case, records)
+    labels = _labels(access, records)
     events: list[HistoryEvent] = []
     for key, (model, _label) in OBJECT_TYPES.items():
         events.extend(_events(key, model, records[key], labels))

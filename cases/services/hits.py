@@ -45,19 +45,23 @@ the key's hits are detected again and detection never makes it common again).
 
 import datetime
 from collections import defaultdict
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.contrib.auth.models import User
+from django.core.exceptions import PermissionDenied
 from django.db import connection, transaction
 from django.db.models import Count, F, Q, Sum
+from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext as _
 
+from casebook import notifications
 from casebook.access import record_refusal
 from casebook.models import Agency, Notification
+from casebook.notifications import Notice
 from cases.models import (
     CaseGroupObjectPermission,
     CommonKey,
@@ -67,7 +71,9 @@ from cases.models import (
     HitDismissal,
     MatchKey,
 )
-from cases.selectors import permission_id
+from cases.permissions import permission_id
+from cases.rules import hit_key_limit, key_kind_label, may_be_hit
+from cases.selectors import hits as hit_selectors
 
 OWNER_DECIDES = Agency.ProtectedMatchPolicy.OWNER_DECIDES
 # What a deferred detection is logged as having attempted (``AccessLog.attempted``).
@@ -75,59 +81,6 @@ DETECT = "detect"
 BUDGET_WINDOW = datetime.timedelta(hours=1)
 # Deferred detections released by one run of the sweep, at most.
 RELEASE_BATCH = 500
-
-# What matched, in words, by the prefix of the key (``cases.matchkeys.KEY_KINDS``).
-KEY_KIND_LABELS = {
-    "phone": _("phone number"),
-    "document": _("identity document"),
-    "account": _("bank account or wallet"),
-    "plate": _("vehicle plate"),
-    "email": _("e-mail address"),
-    "handle": _("online handle"),
-    "name": _("name"),
-}
-
-
-def key_kind(key: str) -> str:
-    """The kind of a stored match key: "phone" for "phone:+50761234567"."""
-    return key.partition(":")[0]
-
-
-def key_kind_label(key: str) -> str:
-    """What a key is, in words ("phone number"), for the member whose value it is."""
-    kind = key_kind(key)
-    if kind == "name" and key.startswith("name:org:"):
-        return gettext("organisation name")
-    return str(KEY_KIND_LABELS.get(kind, kind))
-
-
-def key_value(key: str) -> str:
-    """The normalised value of a stored key, without its kind: "+50761234567"."""
-    value = key.partition(":")[2]
-    return value.removeprefix("org:") if key.startswith("name:org:") else value
-
-
-def hit_key_limit() -> int:
-    """More distinct agencies than this holding a key make it common."""
-    return int(settings.CASEBOOK_HIT_KEY_LIMIT)
-
-
-def max_keys_per_entity() -> int:
-    return int(settings.CASEBOOK_HIT_MAX_KEYS_PER_ENTITY)
-
-
-def check_key_count(keys: Collection[str]) -> None:
-    """Refuse an entity with more than ``CASEBOOK_HIT_MAX_KEYS_PER_ENTITY`` distinct match
-    keys (``ValidationError`` on the aliases field, the only one that adds keys by the
-    line): each key is a guess tested against every other agency's cases."""
-    limit, count = max_keys_per_entity(), len(set(keys))
-    if count > limit:
-        message = gettext(
-            "At most %(limit)d names and aliases per person: this one has %(count)d. "
-            "Keep the names you need to match, or record the others in the description."
-        ) % {"limit": limit, "count": count}
-        raise ValidationError({"aliases": message})
-
 
 # --- the detection budget ------------------------------------------------------------------
 
@@ -159,7 +112,7 @@ def _lock_agency(agency_id: int) -> None:
     list(Agency.objects.select_for_update().filter(pk=agency_id).values_list("pk"))
 
 
-def detection_request(*, actor: Any, entity: Entity, new_keys: int) -> str:
+def detection_request(*, actor: User, entity: Entity, new_keys: int) -> str:
     """Queue hit detection for ``entity`` on commit, after a write by ``actor`` that stored
     ``new_keys`` match keys the entity did not have; within the actor's and their agency's
     hourly budgets. Over budget, or while an earlier detection of the entity waits, the
@@ -225,12 +178,12 @@ def _refuse(detection: HitDetection, *, over: str, case: Any) -> None:
             "%(limit)d new values in an hour. It runs later, as the hourly budget allows; "
             "supervisors see it on the common keys page."
         ) % {"limit": limit}
-    since = timezone.now() - BUDGET_WINDOW
-    notes = Notification.objects.filter(agency_id=detection.agency_id, created_at__gte=since)
-    if not notes.filter(kind=Notification.Kind.HIT_VOLUME, message=message[:500]).exists():
-        Notification.objects.create(
-            agency_id=detection.agency_id, kind=Notification.Kind.HIT_VOLUME, message=message[:500]
-        )
+    notifications.notify(
+        agency_id=detection.agency_id,
+        kind=Notification.Kind.HIT_VOLUME,
+        message=message,
+        once_within=BUDGET_WINDOW,
+    )
 
 
 def detections_release(*, batch: int = RELEASE_BATCH) -> int:
@@ -259,7 +212,7 @@ def detections_release(*, batch: int = RELEASE_BATCH) -> int:
 def _queue_detect(entity_id: int, actor_id: int | None) -> None:
     """After commit, detect the entity's hits in a task. Robust: a failed detection (re-run
     by ``manage.py detect_hits``) never fails the saved write."""
-    from cases import tasks
+    from cases import tasks  # local import: tasks call services, so they load after them
 
     transaction.on_commit(lambda: tasks.hits_detect_task.delay(entity_id, actor_id), robust=True)
 
@@ -409,25 +362,8 @@ def _drop_protected_pairs(entity_id: int, matched: dict[int, tuple[int, set[str]
             del matched[other_id]
 
 
-def may_be_hit(first: tuple[bool, int, str], second: tuple[bool, int, str]) -> bool:
-    """Whether two entities, each as (protected, owner agency id, that agency's protected
-    match policy), may be a hit: always within one agency; between two agencies, not when
-    both are protected, and when one is, only if its agency's policy allows it."""
-    (first_protected, first_agency, first_policy) = first
-    (second_protected, second_agency, second_policy) = second
-    if first_agency == second_agency:
-        return True
-    if first_protected and second_protected:
-        return False
-    if first_protected:
-        return first_policy == OWNER_DECIDES
-    if second_protected:
-        return second_policy == OWNER_DECIDES
-    return True
-
-
 def _queue_notify(pairs: list[list[int]]) -> None:
-    from cases import tasks
+    from cases import tasks  # local import: tasks call services, so they load after them
 
     tasks.hits_notify_task.delay(pairs)
 
@@ -463,7 +399,7 @@ def _key_holders(entity_id: int, limit: int) -> list[tuple[str, int, int, int]]:
     that more than ``limit`` agencies hold a key."""
     with connection.cursor() as cursor:
         cursor.execute(KEY_HOLDERS_SQL, [entity_id, limit, entity_id])
-        return [tuple(row) for row in cursor.fetchall()]  # type: ignore[misc]
+        return [tuple(row) for row in cursor.fetchall()]
 
 
 def _retire_hits_on(keys: Iterable[str]) -> None:
@@ -570,7 +506,7 @@ def _notify(hits: list[Hit]) -> int:
             permission_id=permission_id("view_case"),
         ).values_list("group_id", "content_object_id")
     )
-    notifications: dict[tuple[int, str, int, str, bool], Notification] = {}
+    notices: list[Notice] = []
     for hit in hits:
         sides = (
             (hit.case_id, hit.entity_id, hit.other_case_id, hit.other_id),
@@ -598,34 +534,44 @@ def _notify(hits: list[Hit]) -> int:
                 "what": key_kind_label(hit.key),
                 "contact": other["case__owner_agency__contact_point"] or gettext("none recorded"),
             }
-            notifications.setdefault(
-                (own["case__owner_agency_id"], kind, own_case_id, message[:500], own_protected),
-                Notification(
+            notices.append(
+                Notice(
                     agency_id=own["case__owner_agency_id"],
                     kind=kind,
                     case_id=own_case_id,
-                    message=message[:500],
+                    message=message,
                     protected_only=own_protected,
-                ),
+                )
             )
-    already = set(
-        Notification.objects.filter(
-            kind__in=[Notification.Kind.HIT, Notification.Kind.HIT_PROTECTED],
-            case_id__in=case_ids,
-        ).values_list("agency_id", "kind", "case_id", "message", "protected_only")
-    )
-    new = [note for key, note in notifications.items() if key not in already]
-    Notification.objects.bulk_create(new)
-    return len(new)
+    return notifications.notify_new(notices)
 
 
 # --- what members do with hits and common keys ---------------------------------------------
+
+
+def _require_told(actor: User, hit: Hit) -> None:
+    # Fail closed: the same rule as the page that offers the action (one query).
+    try:
+        hit_selectors.get_hit_for_user(actor, hit.uuid)
+    except Http404:
+        raise PermissionDenied(_("You may not do this.")) from None
+
+
+def _require_reviewer(actor: User, common_key: CommonKey) -> None:
+    try:
+        hit_selectors.get_common_key_for_supervisor(actor, common_key.uuid)
+    except Http404:
+        raise PermissionDenied(_("Only supervisors review common keys.")) from None
+
+
 # Callers fetch the hit or key through ``cases.selectors`` (``get_hit_for_user``,
 # ``get_common_key_for_supervisor``), which decides who may act on it.
 
 
-def hit_dismiss(*, actor: Any, hit: Hit) -> HitDismissal:
-    """Dismiss a hit for the actor's agency (the other agency still sees it); idempotent."""
+def hit_dismiss(*, actor: User, hit: Hit) -> HitDismissal:
+    """Dismiss a hit for the actor's agency (the other agency still sees it); idempotent.
+    Only a hit the actor is told about (``PermissionDenied`` otherwise)."""
+    _require_told(actor, hit)
     dismissal, _created = HitDismissal.objects.get_or_create(
         hit=hit, agency=actor.member.agency, defaults={"dismissed_by": actor}
     )
@@ -633,13 +579,15 @@ def hit_dismiss(*, actor: Any, hit: Hit) -> HitDismissal:
 
 
 @transaction.atomic
-def common_key_mark(*, actor: Any, common_key: CommonKey) -> CommonKey:
+def common_key_mark(*, actor: User, common_key: CommonKey) -> CommonKey:
     """Record that a supervisor confirmed a key as common (it produces no hits). A restored
     key is common again: its hits go, as when detection made it common.
 
     The latest confirmation is kept: a supervisor is only ever shown a confirmation made in
     their own agency, since one from another agency would tell them who else holds the key.
+    Only by a supervisor who is shown the key (``PermissionDenied`` otherwise).
     """
+    _require_reviewer(actor, common_key)
     was_restored = common_key.restored_at is not None
     common_key.marked_common_by = actor
     common_key.marked_common_at = timezone.now()
@@ -654,12 +602,14 @@ def common_key_mark(*, actor: Any, common_key: CommonKey) -> CommonKey:
 
 
 @transaction.atomic
-def common_key_restore(*, actor: Any, common_key: CommonKey) -> CommonKey:
+def common_key_restore(*, actor: User, common_key: CommonKey) -> CommonKey:
     """A supervisor's review found that a common key means something (a value one agency
     copied many times, a number that only looked like a switchboard): it produces hits again,
     the hits of its holders are detected again on commit (``hits_redetect_key``, recorded as
     triggered by the supervisor), and detection never makes it common again; a supervisor
-    may confirm it as common again (``common_key_mark``). Idempotent."""
+    may confirm it as common again (``common_key_mark``). Idempotent. Only by a supervisor
+    who is shown the key (``PermissionDenied`` otherwise)."""
+    _require_reviewer(actor, common_key)
     if common_key.restored_at is not None:
         return common_key
     common_key.restored_by = actor
@@ -668,7 +618,7 @@ def common_key_restore(*, actor: Any, common_key: CommonKey) -> CommonKey:
     key, actor_id = common_key.key, actor.pk
 
     def queue() -> None:
-        from cases import tasks
+        from cases import tasks  # local import: tasks call services, so they load after them
 
         tasks.hits_redetect_key_task.delay(key, actor_id)
 

@@ -31,223 +31,55 @@ one per case and agency). The rule, which keeps ``live_grants`` the one test of 
 - ``shares_expire`` also ends any open re-share whose granting agency holds no live
   manage-level share: a safety net for data from before this rule, not the mechanism.
 
-Callers fetch the case through ``cases.selectors.get_case_for_user(..., action="manage")``
-first; the services check the policy again and raise ``ValidationError`` keyed by form field
-(``agency``, ``level``, ``include_protected``, ``expires_at``, ``purpose``, or the form as a
-whole) and leave the database as it was. Refusals are written to the access log by the view,
-after the transaction has rolled back (a log row written inside it would roll back too).
+Callers fetch the case through ``cases.selectors.get_case_access(..., action="manage")``
+and hand the ``CaseAccess`` over; the services check it again (fail closed), check the policy
+and raise ``ValidationError`` keyed by form field (``agency``, ``level``,
+``include_protected``, ``expires_at``, ``purpose``, or the form as a whole) and leave the
+database as it was. Shares and revokes are written to the access log here, and so are their
+refusals, after the transaction has rolled back (``guards.refusals_logged``: a log row
+written inside it would roll back too).
 
-The handling codes (``HANDLING_RULES``):
-
-============  ==================================  =======================  ===================
-code          who may grant a share               re-share by recipients   export by recipients
-============  ==================================  =======================  ===================
-RED           owner agency only, named agencies   never                    never
-AMBER+STRICT  owner agency only                   never                    within own agency
-AMBER         owner, manage-level recipients      recipient's country      yes
-GREEN         owner, manage-level recipients      any agency               yes
-CLEAR         owner, manage-level recipients      any agency               yes
-============  ==================================  =======================  ===================
+What each handling code (TLP 2.0) allows is the table of ``cases.rules``.
 """
 
 import datetime
-from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import Any
 
+from django.contrib.auth.models import User
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Exists, F, OuterRef, Q
+from django.db.models import Exists, F, OuterRef
 from django.utils import formats, timezone
-from django.utils.functional import Promise
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
-from casebook.models import Agency, Country, Notification
-from cases import selectors, services
-from cases.models import Case, CaseGroupObjectPermission, CaseShare
+from casebook import access as access_log
+from casebook import notifications
+from casebook.audit import attribute_to
+from casebook.models import AccessLog, Agency, Country, Notification
+from cases import outbox, selectors
+from cases.models import Case, CaseEvent, CaseGroupObjectPermission, CaseShare
+from cases.permissions import CaseAccess
+from cases.rules import HANDLING_RULES, NEVER, level_rank, may_grant, may_reshare_to, may_revoke
+from cases.selectors.sharing import active_at, code_change_conflicts
+from cases.services.cases import case_update
+from cases.services.guards import refusals_logged
 
 Code = Case.HandlingCode
 Level = CaseShare.Level
-
-# How far recipients may re-share a case.
-NEVER = "never"
-SAME_COUNTRY = "country"
-ANY_AGENCY = "any"
-
-# How far recipients may export from a case.
-NO_EXPORT = "never"
-OWN_AGENCY = "agency"
-ANY_EXPORT = "any"
-
-
-@dataclass(frozen=True)
-class HandlingRule:
-    """What a handling code allows; the ``*_text`` fields are the words shown in the UI."""
-
-    code: str
-    reshare: str
-    export: str
-    grant_text: Promise
-    reshare_text: Promise
-    export_text: Promise
-
-
-# The words shown for each value of the table, each written once.
-OWNER_NAMED = gettext_lazy("The owner agency only, to agencies it names")
-OWNER_ONLY = gettext_lazy("The owner agency only")
-OWNER_AND_MANAGERS = gettext_lazy("The owner agency, and recipients with the manage level")
-RESHARE_TEXTS: dict[str, Promise] = {
-    NEVER: gettext_lazy("Never"),
-    SAME_COUNTRY: gettext_lazy("Only to agencies of the recipient's own country"),
-    ANY_AGENCY: gettext_lazy("To any agency on the platform"),
-}
-EXPORT_TEXTS: dict[str, Promise] = {
-    NO_EXPORT: gettext_lazy("Never"),
-    OWN_AGENCY: gettext_lazy("Within their own agency"),
-    ANY_EXPORT: gettext_lazy("Yes"),
-}
-
-
-def _rule(code: str, *, grant: Promise, reshare: str, export: str) -> HandlingRule:
-    return HandlingRule(code, reshare, export, grant, RESHARE_TEXTS[reshare], EXPORT_TEXTS[export])
-
-
-HANDLING_RULES: dict[str, HandlingRule] = {
-    rule.code: rule
-    for rule in (
-        _rule(Code.RED, grant=OWNER_NAMED, reshare=NEVER, export=NO_EXPORT),
-        _rule(Code.AMBER_STRICT, grant=OWNER_ONLY, reshare=NEVER, export=OWN_AGENCY),
-        _rule(Code.AMBER, grant=OWNER_AND_MANAGERS, reshare=SAME_COUNTRY, export=ANY_EXPORT),
-        _rule(Code.GREEN, grant=OWNER_AND_MANAGERS, reshare=ANY_AGENCY, export=ANY_EXPORT),
-        _rule(Code.CLEAR, grant=OWNER_AND_MANAGERS, reshare=ANY_AGENCY, export=ANY_EXPORT),
-    )
-}
-
-
-# --- policy (pure) ---------------------------------------------------------------------------
-
-
-def level_rank(level: str) -> int:
-    """The position of a share level: view < contribute < manage."""
-    return [str(known) for known in CaseShare.LEVEL_ORDER].index(level)
-
-
-def may_grant(code: str, *, is_owner: bool, actor_level: str | None) -> bool:
-    """Whether an agency may grant shares of a case with handling code ``code`` at all.
-
-    The owner agency always may. A recipient (``actor_level`` is its own share's level) may
-    only where the code lets recipients re-share, and only with the manage level.
-    """
-    if is_owner:
-        return True
-    return HANDLING_RULES[code].reshare != NEVER and actor_level == Level.MANAGE
-
-
-def may_reshare_to(code: str, *, actor_agency: Agency, target_agency: Agency) -> bool:
-    """Whether a recipient agency (``actor_agency``) may re-share to ``target_agency``."""
-    reshare = HANDLING_RULES[code].reshare
-    if reshare == SAME_COUNTRY:
-        return actor_agency.country_id == target_agency.country_id
-    return reshare == ANY_AGENCY
-
-
-def may_export(user: Any, case: Case) -> bool:
-    """Whether the user's agency may export from the case (call with a case the user may see).
-
-    The owner agency always may. Recipients: never for RED; yes for AMBER, GREEN and CLEAR;
-    for AMBER+STRICT this says yes to the export itself, and the export feature must keep
-    what it produces inside the user's own agency (no sending to others, no public links).
-    """
-    member = getattr(user, "member", None)
-    if member is None:
-        return False
-    if member.agency_id == case.owner_agency_id:
-        return True
-    return HANDLING_RULES[case.handling_code].export != NO_EXPORT
-
-
-def may_revoke(agency: Agency | None, share: CaseShare) -> bool:
-    """Whether a manager in ``agency`` may end ``share``: the owner agency's managers may end
-    any share of their case; a recipient may end the shares it granted itself."""
-    if agency is None:
-        return False
-    return agency.pk in (share.case.owner_agency_id, share.granted_by_agency_id)
-
-
-def _active(at: datetime.datetime) -> Q:
-    return Q(ended_at__isnull=True) & (Q(expires_at__isnull=True) | Q(expires_at__gt=at))
-
-
-def code_change_conflicts(case: Case, new_code: str) -> list[CaseShare]:
-    """The active shares of ``case`` that raising its code to ``new_code`` puts in question:
-    the re-shares (granted by a recipient) that the new code forbids, and the re-shares granted
-    from those, which end with them if the owner revokes them. Shares the owner agency
-    granted never conflict."""
-    if new_code not in HANDLING_RULES:
-        return []
-
-    def allowed(share: CaseShare) -> bool:
-        return may_grant(new_code, is_owner=False, actor_level=Level.MANAGE) and may_reshare_to(
-            new_code, actor_agency=share.granted_by_agency, target_agency=share.agency
-        )
-
-    reshares = _reshares(case)
-    granted_by: dict[int, list[CaseShare]] = defaultdict(list)
-    for share in reshares:
-        granted_by[share.granted_by_agency_id].append(share)
-    ending: set[int] = set()
-    pending = [share for share in reshares if not allowed(share)]
-    while pending:
-        share = pending.pop()
-        if share.pk not in ending:
-            ending.add(share.pk)
-            pending.extend(granted_by[share.agency_id])
-    return [share for share in reshares if share.pk in ending]
-
-
-def _reshares(case: Case) -> list[CaseShare]:
-    return list(
-        CaseShare.objects.filter(_active(timezone.now()), case=case)
-        .exclude(granted_by_agency_id=case.owner_agency_id)
-        .select_related("agency__country", "granted_by_agency__country", "granted_by")
-        .order_by("agency__country__name", "agency__name")
-    )
-
-
-def reshare_expiry_limit(case: Case, agency: Agency) -> datetime.datetime | None:
-    """The latest expiry ``agency`` may give when it re-shares ``case``: the expiry of its own
-    share of the case. ``None`` when there is no limit (the owner agency, an open-ended
-    share, or no live share: the service refuses that actor anyway)."""
-    if agency.pk == case.owner_agency_id:
-        return None
-    own = CaseShare.objects.filter(_active(timezone.now()), case=case, agency=agency).first()
-    return own.expires_at if own is not None else None
-
-
 # --- services ---------------------------------------------------------------------------------
 
 
-def _attribute(instance: Any, actor: Any) -> None:
-    # simple-history reads the acting user from here, so tasks record history too.
-    instance._history_user = actor
-
-
-def _agency_of(user: Any) -> Agency | None:
+def _agency_of(user: User) -> Agency | None:
     member = getattr(user, "member", None)
     return member.agency if member is not None else None
 
 
-def _require_manage(actor: Any, case: Case) -> Agency:
-    agency = _agency_of(actor)
-    if agency is None or "manage" not in selectors.case_permissions(actor, [case])[case.pk]:
+def _require_manage(access: CaseAccess) -> Agency:
+    agency = _agency_of(access.user)
+    if agency is None or not access.allows("manage"):
         raise PermissionDenied(_("You may not manage the sharing of this case."))
     return agency
-
-
-def _notify(*, agency: Agency, kind: str, case: Case | None, message: str) -> None:
-    Notification.objects.create(agency=agency, kind=kind, case=case, message=message)
 
 
 def _notify_ended(share: CaseShare, *, by: Agency | None) -> None:
@@ -257,24 +89,22 @@ def _notify_ended(share: CaseShare, *, by: Agency | None) -> None:
     case = share.case
     values = {"agency": share.agency.name, "reference": case.reference}
     if share.end_reason == CaseShare.EndReason.EXPIRED:
-        _notify(
-            agency=case.owner_agency,
+        notifications.notify(
+            agency_id=case.owner_agency_id,
             kind=Notification.Kind.SHARE_EXPIRED,
-            case=case,
+            case_id=case.pk,
             message=_("The share of case %(reference)s with %(agency)s has expired.") % values,
         )
-        _notify(
-            agency=share.agency,
+        notifications.notify(
+            agency_id=share.agency_id,
             kind=Notification.Kind.SHARE_EXPIRED,
-            case=None,
             message=_("Your agency's access to case %(reference)s has expired.") % values,
         )
         return
     if share.end_reason == CaseShare.EndReason.PARENT_ENDED:
-        _notify(
-            agency=share.agency,
+        notifications.notify(
+            agency_id=share.agency_id,
             kind=Notification.Kind.SHARE_SOURCE_ENDED,
-            case=None,
             message=_(
                 "Your agency's access to case %(reference)s ended because %(agency)s, which "
                 "shared it with you, no longer has the access it shared."
@@ -286,7 +116,9 @@ def _notify_ended(share: CaseShare, *, by: Agency | None) -> None:
         "agency": by.name if by is not None else case.owner_agency.name,
         "reference": case.reference,
     }
-    _notify(agency=share.agency, kind=Notification.Kind.SHARE_REVOKED, case=None, message=message)
+    notifications.notify(
+        agency_id=share.agency_id, kind=Notification.Kind.SHARE_REVOKED, message=message
+    )
 
 
 def _notify_shortened(share: CaseShare, *, until: datetime.datetime) -> None:
@@ -303,10 +135,10 @@ def _notify_shortened(share: CaseShare, *, until: datetime.datetime) -> None:
     its supervisors in news they can read on that page. The agency whose share was replaced
     is told of its new share as of any share."""
     case = share.case
-    _notify(
-        agency=share.agency,
+    notifications.notify(
+        agency_id=share.agency_id,
         kind=Notification.Kind.SHARE_SHORTENED,
-        case=case,
+        case_id=case.pk,
         message=_(
             "Your agency's access to case %(reference)s now ends earlier, at %(expiry)s UTC, "
             "because the access of %(agency)s, which shared it with you, was shortened."
@@ -319,17 +151,17 @@ def _notify_shortened(share: CaseShare, *, until: datetime.datetime) -> None:
     )
 
 
-def _end(share: CaseShare, *, reason: str, actor: Any, at: datetime.datetime) -> None:
+def _end(share: CaseShare, *, reason: str, actor: User | None, at: datetime.datetime) -> None:
     """Close ``share`` and delete its grants (call inside a transaction)."""
     CaseGroupObjectPermission.objects.filter(share=share).delete()
     share.ended_at = at
     share.end_reason = reason
     share.ended_by = actor
-    _attribute(share, actor)
+    attribute_to(share, actor)
     share.save(update_fields=["ended_at", "end_reason", "ended_by"])
 
 
-def _end_as_reshare(share: CaseShare, *, actor: Any, at: datetime.datetime) -> None:
+def _end_as_reshare(share: CaseShare, *, actor: User | None, at: datetime.datetime) -> None:
     """End a re-share because the share it came from ended at ``at``: as "expired" at its own
     expiry if that came first, else as "the share it came from ended"."""
     if share.expires_at is not None and share.expires_at <= at:
@@ -354,7 +186,12 @@ def _open_reshares_of(
 
 
 def _end_reshares_of(
-    case: Case, agency_id: int, *, actor: Any, at: datetime.datetime, skip_locked: bool = False
+    case: Case,
+    agency_id: int,
+    *,
+    actor: User | None,
+    at: datetime.datetime,
+    skip_locked: bool = False,
 ) -> list[CaseShare]:
     """End every open share of ``case`` that ``agency_id`` granted, and those their agencies
     granted in turn, down the chain (``_end_as_reshare``); returns them. Nothing is ended
@@ -378,7 +215,7 @@ def _end_with_reshares(
     share: CaseShare,
     *,
     reason: str,
-    actor: Any,
+    actor: User | None,
     at: datetime.datetime,
     skip_locked: bool = False,
 ) -> list[CaseShare]:
@@ -392,7 +229,7 @@ def _end_with_reshares(
 
 
 def _cap_reshares(
-    case: Case, agency_id: int, limit: datetime.datetime, *, actor: Any
+    case: Case, agency_id: int, limit: datetime.datetime, *, actor: User
 ) -> list[CaseShare]:
     """Shorten the open re-shares that ``agency_id`` granted, and theirs down the chain, so
     that none ends after ``limit`` (the new expiry of the agency's own share); returns the
@@ -408,7 +245,7 @@ def _cap_reshares(
             if child.expires_at is None or child.expires_at > limit:
                 child.case = case
                 child.expires_at = limit
-                _attribute(child, actor)
+                attribute_to(child, actor)
                 child.save(update_fields=["expires_at"])
                 # Grants are not audited; the share's history records the change.
                 CaseGroupObjectPermission.objects.filter(share=child).update(expires_at=limit)
@@ -479,20 +316,21 @@ def _check_share(
     return agency
 
 
+@refusals_logged("share")
 @transaction.atomic
 def case_share(
     *,
-    actor: Any,
-    case: Case,
+    access: CaseAccess,
     agency: Agency | None,
     level: str,
     purpose: str,
     expires_at: datetime.datetime | None = None,
     include_protected: bool = False,
 ) -> CaseShare:
-    """Share ``case`` with ``agency`` at ``level`` and notify that agency.
+    """Share the case of ``access`` with ``agency`` at ``level`` and notify that agency.
 
-    The actor must hold the manage action on the case (else ``PermissionDenied``). Checks the
+    The user of ``access`` must hold the manage action on the case (else
+    ``PermissionDenied``). Checks the
     handling-code rules and the input, raising ``ValidationError`` keyed by form field. A
     re-share (the actor is a recipient) ends no later than the actor's own share: without an
     expiry it gets that one, a later one is refused on ``expires_at``.
@@ -502,16 +340,18 @@ def case_share(
     replace only a share its own agency granted. The re-shares the agency granted from the
     replaced share follow the new one: they end if it is below the manage level, and are
     shortened to its expiry if they would outlast it; the agencies of those that end or are
-    shortened are told. Locks the case row until commit.
+    shortened are told. Locks the case row until commit. Written to the access log: the
+    share, or its refusal (``refusals_logged``).
     """
-    actor_agency = _require_manage(actor, case)
+    actor, case = access.user, access.case
+    actor_agency = _require_manage(access)
     Case.objects.select_for_update().filter(pk=case.pk).first()
     now = timezone.now()
     is_owner = actor_agency.pk == case.owner_agency_id
     actor_level: str | None = None
     expiry_limit: datetime.datetime | None = None
     if not is_owner:
-        own = CaseShare.objects.filter(_active(now), case=case, agency=actor_agency).first()
+        own = CaseShare.objects.filter(active_at(now), case=case, agency=actor_agency).first()
         if own is None:
             raise PermissionDenied(_("You may not manage the sharing of this case."))
         actor_level = own.level
@@ -562,7 +402,7 @@ def case_share(
         granted_at=now,
         expires_at=expires_at,
     )
-    _attribute(share, actor)
+    attribute_to(share, actor)
     share.save()
     codenames = list(CaseShare.LEVEL_PERMISSIONS[level])
     if include_protected:
@@ -585,10 +425,10 @@ def case_share(
         elif expires_at is not None:
             for each in _cap_reshares(case, agency.pk, expires_at, actor=actor):
                 _notify_shortened(each, until=expires_at)
-    _notify(
-        agency=agency,
+    notifications.notify(
+        agency_id=agency.pk,
         kind=Notification.Kind.SHARE_GRANTED,
-        case=case,
+        case_id=case.pk,
         message=_("%(agency)s shared case %(reference)s with you (%(level)s).")
         % {
             "agency": actor_agency.name,
@@ -596,20 +436,32 @@ def case_share(
             "level": share.get_level_display(),
         },
     )
+    outbox.case_changed(case=case, what=CaseEvent.What.SHARE, actor=actor, object_uuid=share.uuid)
+    access_log.record(
+        action=AccessLog.Action.SHARE,
+        object_type="share",
+        case=case,
+        object_uuid=share.uuid,
+        detail=f"{share.agency.acronym or share.agency.name} {share.level}",
+    )
     return share
 
 
+@refusals_logged("revoke")
 @transaction.atomic
-def share_revoke(*, actor: Any, share: CaseShare) -> CaseShare:
+def share_revoke(*, access: CaseAccess, share: CaseShare) -> CaseShare:
     """End ``share`` at once: its grants are deleted in this transaction, so the recipient
     loses access on its next request. The re-shares that came from it end with it, down the
     chain (``_end_reshares_of``). Notifies every agency that lost access.
 
     Who may: a manager of the case in the owner agency, or in the agency that granted the
-    share (else ``PermissionDenied``). An ended share is a ``ValidationError``.
+    share (else ``PermissionDenied``). An ended share is a ``ValidationError``. Written to
+    the access log: the revoke, or its refusal.
     """
-    case = share.case
-    agency = _require_manage(actor, case)
+    actor, case = access.user, access.case
+    if share.case_id != case.pk:
+        raise PermissionDenied(_("You may not do this on this case."))
+    agency = _require_manage(access)
     if not may_revoke(agency, share):
         raise PermissionDenied(_("Only the owner agency or the agency that granted a share "
                                  "may revoke it."))  # fmt: skip
@@ -621,13 +473,17 @@ def share_revoke(*, actor: Any, share: CaseShare) -> CaseShare:
     )
     for each in ended:
         _notify_ended(each, by=agency)
+    outbox.case_changed(case=case, what=CaseEvent.What.SHARE, actor=actor, object_uuid=share.uuid)
+    access_log.record(
+        action=AccessLog.Action.REVOKE, object_type="share", case=case, object_uuid=share.uuid
+    )
     return share
 
 
 def _orphaned_reshares(now: datetime.datetime) -> list[CaseShare]:
     """Open re-shares whose granting agency holds no live manage-level share of the case."""
     vouching = CaseShare.objects.filter(
-        _active(now),
+        active_at(now),
         case=OuterRef("case"),
         agency=OuterRef("granted_by_agency"),
         level=Level.MANAGE,
@@ -663,6 +519,7 @@ def shares_expire(*, now: datetime.datetime | None = None) -> int:
         .order_by("expires_at", "pk")
     )
     closed: set[int] = set()
+    changed_cases: set[int] = set()
     for share in due:
         if share.pk in closed:
             continue  # ended already, with the share it came from
@@ -675,6 +532,7 @@ def shares_expire(*, now: datetime.datetime | None = None) -> int:
         )
         for each in ended:
             closed.add(each.pk)
+            changed_cases.add(each.case_id)
             _notify_ended(each, by=None)
     for orphan in _orphaned_reshares(now):
         if orphan.pk in closed:
@@ -686,7 +544,10 @@ def shares_expire(*, now: datetime.datetime | None = None) -> int:
         ended = [orphan, *below]
         for each in ended:
             closed.add(each.pk)
+            changed_cases.add(each.case_id)
             _notify_ended(each, by=None)
+    for case_id in sorted(changed_cases):
+        outbox.case_changed(case=case_id, what=CaseEvent.What.EXPIRY)
     return len(closed)
 
 
@@ -696,7 +557,7 @@ REVOKE = "revoke"
 
 @transaction.atomic
 def case_set_handling_code(
-    *, actor: Any, case: Case, code: str, revoke_conflicting: bool | None = None
+    *, access: CaseAccess, code: str, revoke_conflicting: bool | None = None
 ) -> list[CaseShare]:
     """Change the case's handling code; returns the shares the new code puts in question.
 
@@ -709,9 +570,9 @@ def case_set_handling_code(
     reason says so); ``None`` with conflicts is a ``ValidationError`` on
     ``conflicting_shares``.
     """
+    actor, case = access.user, access.case
     agency = _agency_of(actor)
-    actions = selectors.case_permissions(actor, [case])[case.pk]
-    if agency is None or agency.pk != case.owner_agency_id or "change" not in actions:
+    if agency is None or agency.pk != case.owner_agency_id or not access.allows("change"):
         raise ValidationError(
             {"handling_code": _("Only the owner agency may change the handling code.")}
         )
@@ -752,21 +613,23 @@ def case_set_handling_code(
             "count": len(conflicts)
         }
     case.handling_code = code
-    case._change_reason = reason  # type: ignore[attr-defined]
-    _attribute(case, actor)
+    case._change_reason = reason  # type: ignore[attr-defined]  # simple-history's hook
+    attribute_to(case, actor)
     try:
         case.save(update_fields=["handling_code", "updated_at"])
     finally:
         # simple-history would otherwise give the reason to the case's next save too.
-        del case._change_reason  # type: ignore[attr-defined]
+        del case._change_reason  # type: ignore[attr-defined]  # simple-history's hook
+    outbox.case_changed(
+        case=case, what=CaseEvent.What.HANDLING_CODE, actor=actor, object_uuid=case.uuid
+    )
     return conflicts
 
 
 @transaction.atomic
 def case_update_with_code(
     *,
-    actor: Any,
-    case: Case,
+    access: CaseAccess,
     handling_code: str,
     revoke_conflicting: bool | None = None,
     countries: Iterable[Country] | None = None,
@@ -776,9 +639,9 @@ def case_update_with_code(
     when it differs, the handling code through ``case_set_handling_code`` (with the owner's
     decision on conflicting shares), all in one transaction: a refused code change stores
     none of the other changes either."""
-    case = services.case_update(actor=actor, case=case, countries=countries, **changes)
+    case = case_update(access=access, countries=countries, **changes)
     if handling_code != case.handling_code:
         case_set_handling_code(
-            actor=actor, case=case, code=handling_code, revoke_conflicting=revoke_conflicting
+            access=access, code=handling_code, revoke_conflicting=revoke_conflicting
         )
     return case
