@@ -62,6 +62,7 @@ from django.urls import reverse
 
 from casebook.services import member_deactivate
 from cases.models import CommonKey, Hit
+from tests.conftest import analyze_tables
 from tests.leaks.access import NOT_ALLOWED, Expect, Rule
 from tests.leaks.targets import Pattern, Target
 from tests.leaks.world import CASES, SHARES, TIME_SHIFT, World, build_world
@@ -125,6 +126,7 @@ def opened_world(media_root: str) -> Iterator[World]:
             # outer transaction; run them as the world is built.
             with TestCase.captureOnCommitCallbacks(execute=True):
                 built = build_world()
+            analyze_tables()
             assert built.built_at is not None
             traveller = time_machine.travel(built.built_at + TIME_SHIFT, tick=False)
             traveller.start()

@@ -41,7 +41,7 @@ from factory.random import reseed_random
 from cases import selectors
 from cases.models import CommonKey, Entity, Hit
 from tests import factories
-from tests.conftest import restart_sequences
+from tests.conftest import analyze_tables, restart_sequences
 from tests.leaks.access import OK, RULES
 from tests.leaks.harness import FULL, LeanClient, fetch, url_for
 from tests.leaks.targets import Target, sweep_targets
@@ -244,6 +244,7 @@ def render(permuted: bool, media: str) -> dict[tuple[str, str], str]:
                     factory_class.reset_sequence(force=True)
             with TestCase.captureOnCommitCallbacks(execute=True):
                 world = build_world(permuted=permuted)
+            analyze_tables()
             with time_machine.travel(BUILT_AT + TIME_SHIFT, tick=False):
                 users = viewers(world)
                 for username in users:
