@@ -225,16 +225,16 @@ def case_records(access: CaseAccess) -> CaseRecords:
     """The records of the case (of ``access``, from ``get_case_access``), in a fixed number
     of queries whatever their number, read by the same cross-case readers every channel uses
     (``cases.selectors.visible``); relationship ends are the entities read here."""
-    user, case_ids = access.user, [access.case.pk]
-    entities = visible_entities(user, case_ids=case_ids, viewer_order=True)
+    user, case_ids, known = access.user, [access.case.pk], {access.case.pk: access}
+    entities = visible_entities(user, case_ids=case_ids, viewer_order=True, accesses=known)
     for entity in entities:
         entity.case = access.case
     by_pk = {entity.pk: entity for entity in entities}
     return CaseRecords(
         countries=list(case_country_list(access.case)),
         entities=entities,
-        relationships=visible_relationships(user, case_ids=case_ids, ends=by_pk),
-        movements=visible_movements(user, case_ids=case_ids),
+        relationships=visible_relationships(user, case_ids=case_ids, ends=by_pk, accesses=known),
+        movements=visible_movements(user, case_ids=case_ids, accesses=known),
         notes=list(note_list(access).order_by("-noted_on", "-id")),
         evidence=list(evidence_list(access)),
     )

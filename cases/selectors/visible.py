@@ -25,6 +25,7 @@ from django.contrib.auth.models import User
 from django.db.models import (
     BooleanField,
     Exists,
+    ExpressionWrapper,
     F,
     OrderBy,
     OuterRef,
@@ -40,6 +41,7 @@ from django.db.models.expressions import BaseExpression
 from casebook.auth import VIEW_CASE, VIEW_PROTECTED, role_permissions
 from cases import protection
 from cases.models import Case, CommonKey, Entity, MatchKey, Movement, Relationship
+from cases.permissions import CaseAccess
 from cases.rules import key_kind
 from cases.selectors.grants import visible_to
 
@@ -68,14 +70,51 @@ def _sees_protected(user: User, case_ref: str) -> BaseExpression:
 
 
 def _visible(
-    queryset: QuerySet[M], user: User, case_ids: Collection[int] | None, case_ref: str = "case"
+    queryset: QuerySet[M],
+    user: User,
+    case_ids: Collection[int] | None,
+    case_ref: str = "case",
+    accesses: Mapping[int, CaseAccess] | None = None,
 ) -> QuerySet[M]:
     """``queryset`` limited to rows of cases the user may view (and to ``case_ids``), each
-    annotated with ``SEES``."""
+    annotated with ``SEES``. With ``accesses`` (the user's ``CaseAccess`` by case id, built
+    by a selector in this request), visibility and ``SEES`` are taken from them instead of
+    being tested row by row in SQL: a page that has its case's access already (the case
+    page) reads as fast as before, with the same rows and masking."""
+    if accesses is not None:
+        return _known(queryset, user, case_ids, case_ref, accesses)
     queryset = queryset.filter(visible_to(user, case_ref=case_ref))
     if case_ids is not None:
         queryset = queryset.filter(**{f"{case_ref}_id__in": list(case_ids)})
     return queryset.annotate(**{SEES: _sees_protected(user, case_ref)})
+
+
+def _known(
+    queryset: QuerySet[M],
+    user: User,
+    case_ids: Collection[int] | None,
+    case_ref: str,
+    accesses: Mapping[int, CaseAccess],
+) -> QuerySet[M]:
+    wanted = None if case_ids is None else set(case_ids)
+    ids = [
+        pk
+        for pk, access in accesses.items()
+        if access.user.pk == user.pk and access.allows("view") and (wanted is None or pk in wanted)
+    ]
+    seeing = [pk for pk in ids if accesses[pk].sees_protected]
+    return queryset.filter(**{f"{case_ref}_id__in": ids}).annotate(
+        **{SEES: _in_cases(case_ref, seeing, of=ids)}
+    )
+
+
+def _in_cases(case_ref: str, seeing: list[int], *, of: list[int]) -> BaseExpression:
+    """True for rows of the cases ``seeing`` (among ``of``): a constant where all or none."""
+    if len(seeing) == len(of):
+        return Value(True, output_field=BooleanField())
+    if not seeing:
+        return Value(False, output_field=BooleanField())
+    return ExpressionWrapper(Q(**{f"{case_ref}_id__in": seeing}), output_field=BooleanField())
 
 
 def _viewer_entity_order(sees: str) -> tuple[str | OrderBy, ...]:
@@ -116,6 +155,7 @@ def visible_entities(
     case_ids: Collection[int] | None = None,
     kinds: Iterable[str] | None = None,
     viewer_order: bool = False,
+    accesses: Mapping[int, CaseAccess] | None = None,
 ) -> list[Entity]:
     """The entities of the cases the user may view (all of them, or those of ``case_ids``),
     of ``kinds`` if given, each with ``.case`` and its holder loaded and masked where the
@@ -127,7 +167,9 @@ def visible_entities(
     """
     if not _may_read(user):
         return []
-    queryset = _visible(Entity.objects.select_related("case", "holder"), user, case_ids)
+    queryset = _visible(
+        Entity.objects.select_related("case", "holder"), user, case_ids, accesses=accesses
+    )
     if kinds is not None:
         queryset = queryset.filter(kind__in=list(kinds))
     if viewer_order:
@@ -149,6 +191,7 @@ def visible_relationships(
     *,
     case_ids: Collection[int] | None = None,
     ends: Mapping[int, Entity] | None = None,
+    accesses: Mapping[int, CaseAccess] | None = None,
 ) -> list[Relationship]:
     """The relationships of the cases the user may view (all, or those of ``case_ids``),
     each with ``.case`` and both ends (and their holders) loaded, masked as the case page
@@ -164,7 +207,9 @@ def visible_relationships(
     """
     if not _may_read(user):
         return []
-    queryset = _visible(Relationship.objects.all(), user, case_ids).order_by("started_on", "id")
+    queryset = _visible(Relationship.objects.all(), user, case_ids, accesses=accesses).order_by(
+        "started_on", "id"
+    )
     shared = _SharedCases()
     if ends is not None:
         relationships = list(queryset.select_related("case"))
@@ -187,7 +232,12 @@ def visible_relationships(
     return relationships
 
 
-def visible_movements(user: User, *, case_ids: Collection[int] | None = None) -> list[Movement]:
+def visible_movements(
+    user: User,
+    *,
+    case_ids: Collection[int] | None = None,
+    accesses: Mapping[int, CaseAccess] | None = None,
+) -> list[Movement]:
     """The movements of the cases the user may view (all, or those of ``case_ids``), each
     with ``.case``, both places and the facilitators (``movement.facilitators.all()``, no
     further query) loaded, masked as the case page masks them (``protection.mask_movement``:
@@ -198,14 +248,19 @@ def visible_movements(user: User, *, case_ids: Collection[int] | None = None) ->
     """
     if not _may_read(user):
         return []
-    facilitators = Entity.objects.select_related("holder").annotate(
-        **{SEES: _sees_protected(user, "case")}
-    )
+    if accesses is None:
+        facilitator_sees = _sees_protected(user, "case")
+    else:
+        known = [pk for pk, access in accesses.items() if access.user.pk == user.pk]
+        seeing = [pk for pk in known if accesses[pk].sees_protected]
+        facilitator_sees = _in_cases("case", seeing, of=known)
+    facilitators = Entity.objects.select_related("holder").annotate(**{SEES: facilitator_sees})
     queryset = (
         _visible(
             Movement.objects.select_related("case", "origin__holder", "destination__holder"),
             user,
             case_ids,
+            accesses=accesses,
         )
         .prefetch_related(
             Prefetch("facilitators", queryset=facilitators.order_by(*_viewer_entity_order(SEES)))
