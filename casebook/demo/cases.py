@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import User
 from django.db import transaction
 from tqdm import tqdm
 
@@ -411,7 +412,7 @@ def seed_demo(*, password: str | None, progress: bool = True) -> DemoResult:
     return result
 
 
-def _write_demo_case(rng: random.Random, spec: DemoCase, agency: Agency, actor: Any) -> Case:
+def _write_demo_case(rng: random.Random, spec: DemoCase, agency: Agency, actor: User) -> Case:
     opened_on = clamp_to_today(spec.opened_on or random_day(rng, FIRST_DEMO_DAY, LAST_DEMO_DAY))
     closed_on = None
     if spec.status == Case.Status.CLOSED:

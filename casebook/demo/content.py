@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from django.contrib.auth.models import User
 from django.utils import timezone
 
 from casebook.demo.identifiers import (
@@ -353,7 +354,7 @@ def plan_content(
     return plan
 
 
-def write_plan(*, actor: Any, case: Case, plan: ContentPlan) -> list[Entity]:
+def write_plan(*, actor: User, case: Case, plan: ContentPlan) -> list[Entity]:
     """Write a plan through the services, as a user would (``actor`` must be allowed to
     contribute to ``case``). Returns the entities."""
     access = selectors.case_access(actor, case)

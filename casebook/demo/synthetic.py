@@ -8,9 +8,9 @@ import random
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import User
 from django.db import connection, connections, transaction
 from tqdm import tqdm
 
@@ -73,7 +73,7 @@ SHARED_POOL_SHARE = 0.03
 @dataclass
 class Owner:
     agency: Agency
-    actor: Any
+    actor: User
 
 
 @dataclass

@@ -226,9 +226,8 @@ def case_records(access: CaseAccess) -> CaseRecords:
     of queries whatever their number, read by the same cross-case readers every channel uses
     (``cases.selectors.visible``); relationship ends are the entities read here."""
     user, case_ids, known = access.user, [access.case.pk], {access.case.pk: access}
+    # Each row gets ``access.case`` itself (the readers take the cases of ``known``).
     entities = visible_entities(user, case_ids=case_ids, viewer_order=True, accesses=known)
-    for entity in entities:
-        entity.case = access.case
     by_pk = {entity.pk: entity for entity in entities}
     return CaseRecords(
         countries=list(case_country_list(access.case)),
