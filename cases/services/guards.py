@@ -14,12 +14,12 @@ from typing import Any, TypeVar, cast
 
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Model, Q
+from django.db.models import Model, Prefetch, Q
 from django.utils.translation import gettext as _
 
 from casebook import access as access_log
 from cases import protection
-from cases.models import Entity, Movement, MovementFacilitator, Relationship
+from cases.models import Entity, Movement, Relationship
 from cases.permissions import CaseAccess
 
 Service = TypeVar("Service", bound=Callable[..., Any])
@@ -45,6 +45,9 @@ def record_author(access: CaseAccess, record: Model, *, action: str = "contribut
     return user
 
 
+_FACILITATORS = Prefetch("facilitators", queryset=Entity.objects.select_related("holder"))
+
+
 def require_links_seen(access: CaseAccess, entity: Entity) -> None:
     """Refuse (403) removing ``entity`` when that would remove a relationship or a
     facilitator link involving a protected identity that the user of ``access`` sees masked:
@@ -54,10 +57,15 @@ def require_links_seen(access: CaseAccess, entity: Entity) -> None:
     relationships = Relationship.objects.filter(Q(source=entity) | Q(target=entity)).select_related(
         "source__holder", "target__holder"
     )
-    movements = Movement.objects.filter(
-        Q(origin=entity) | Q(destination=entity) | Q(facilitators=entity)
-    ).select_related("origin__holder", "destination__holder")
-    if any(_involves_protected(link) for link in [*relationships, *movements.distinct()]):
+    # Facilitators prefetched with their holders: one query for all the movements, not one
+    # per movement.
+    movements = (
+        Movement.objects.filter(Q(origin=entity) | Q(destination=entity) | Q(facilitators=entity))
+        .distinct()
+        .select_related("origin__holder", "destination__holder")
+        .prefetch_related(_FACILITATORS)
+    )
+    if any(_involves_protected(link) for link in [*relationships, *movements]):
         raise PermissionDenied(
             _("This involves a protected identity: only those who may see it may change it.")
         )
@@ -71,10 +79,8 @@ def _involves_protected(record: Model) -> bool:
     if isinstance(record, Movement):
         if protection.touches_protected(record.origin, record.destination):
             return True
-        facilitators = MovementFacilitator.objects.filter(movement=record).select_related(
-            "entity__holder"
-        )
-        return any(protection.is_protected(link.entity) for link in facilitators)
+        # Prefetched by ``require_links_seen``; one query here for a single movement.
+        return any(protection.is_protected(person) for person in record.facilitators.all())
     return False
 
 
